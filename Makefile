@@ -1,0 +1,51 @@
+# dcssblk-rs: user entry points. The module itself is described in Kbuild.
+#   make                 build dcssblk_rs.ko against the cached test kernel (built on first use)
+#   make KDIR=/path      build against your own Rust-enabled s390 kernel build tree
+#   make check           every test: host unit tests, KUnit in a guest, guest integration tests
+#   make demo            the paper's workflow in emulated z/VM guests
+#   make clippy | rustfmt | rustfmtcheck | clean
+
+SHELL := /bin/bash
+TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+export PATH := /usr/lib/llvm-19/bin:/usr/local/bin:$(PATH)
+RUSTC ?= /usr/bin/rustc
+KBUILD_ARGS = ARCH=s390 LLVM=1 RUSTC=$(RUSTC)
+KDIR_FROM_CACHE = $(shell $(TOP)/tools/build-kernel)
+
+.PHONY: all module clippy rustfmt rustfmtcheck check demo clean kernel qemu dcssctl setup
+
+all: module
+
+setup:
+	$(TOP)/tools/setup
+
+kernel: setup
+	@$(TOP)/tools/build-kernel
+
+module: setup
+	$(MAKE) -C $(or $(KDIR),$(KDIR_FROM_CACHE)) M=$(TOP) $(KBUILD_ARGS) modules
+
+clippy: setup
+	$(MAKE) -C $(or $(KDIR),$(KDIR_FROM_CACHE)) M=$(TOP) $(KBUILD_ARGS) CLIPPY=1 KRUSTFLAGS=-Dwarnings modules
+
+RUSTFMT = rustfmt --edition 2021 --config-path $(TOP)/.rustfmt.toml
+rustfmt:
+	$(RUSTFMT) $(wildcard $(TOP)/*.rs)
+rustfmtcheck:
+	$(RUSTFMT) --check $(wildcard $(TOP)/*.rs)
+
+qemu: setup
+	@$(TOP)/tools/build-qemu
+
+dcssctl:
+	cargo build --release --manifest-path $(TOP)/tools/dcssctl/Cargo.toml
+
+check:
+	$(TOP)/tests/run
+
+demo:
+	$(TOP)/tools/demo
+
+clean:
+	-$(MAKE) -C $(or $(KDIR),$(KDIR_FROM_CACHE)) M=$(TOP) $(KBUILD_ARGS) clean
+	rm -rf $(TOP)/tools/dcssctl/target

@@ -1,0 +1,28 @@
+# Shared by the tools/ scripts: cache location, toolchain environment, logging.
+# shellcheck shell=bash
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${DCSSBLK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/dcssblk-rs}
+mkdir -p "$CACHE"
+export PATH=/usr/lib/llvm-19/bin:/usr/local/bin:$PATH
+export RUSTC=/usr/bin/rustc
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+# Serialises CPU-heavy steps (kernel, QEMU) across concurrent scripts: the machine has 2 cores.
+heavy() { local rc=0; exec 9>"$CACHE/heavy.lock"; flock 9; "$@" || rc=$?; exec 9>&-; return $rc; }
+# The unpacked Debian linux-source for $KVER_WANT (fetched pinned from unstable, never installed).
+kernel_source() {
+	local dir=$CACHE/src/linux-source-$KVER_WANT deb
+	if [ ! -e "$dir/.unpacked" ]; then
+		mkdir -p "$CACHE/src"
+		(cd "$CACHE/src" && apt-get download "linux-source-$KVER_WANT" >/dev/null 2>&1) || {
+			newest=$(apt-cache search --names-only '^linux-source-7\.[0-9]+$' | awk '{print $1}' | sort -V | tail -1)
+			die "linux-source-$KVER_WANT is not in Debian unstable any more (newest 7.x found: ${newest:-none}); refusing to build against anything else"
+		}
+		deb=$(ls -t "$CACHE/src/linux-source-${KVER_WANT}_"*_all.deb | head -1)
+		rm -rf "$dir"
+		dpkg-deb --fsys-tarfile "$deb" | tar -xO --wildcards "./usr/src/linux-source-$KVER_WANT.tar.*" |
+			tar -xJ -C "$CACHE/src"
+		touch "$dir/.unpacked"
+	fi
+	echo "$dir"
+}
