@@ -1,0 +1,787 @@
+//! The segment catalog as specified in `tools/segment-catalog.md`: one host directory holding one
+//! `NAME.seg` file per saved segment (4 KiB text header, then the segment contents), a `.lock`
+//! file that serialises writers, and `*.tmp` files for versions being written.
+//!
+//! Loaders (the QEMU DIAG X'64' code) open `NAME.seg` without the lock, so every change here
+//! produces a complete new file and `rename(2)`s it into place: a guest that has the old version
+//! mapped keeps the old inode, just as z/VM keeps a superseded copy for its current users.
+
+use std::fmt;
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+/// Segment pages are z/Architecture 4 KiB pages.
+pub const PAGE_SIZE: u64 = 4096;
+/// The header occupies one page so that the contents start at an mmap()able offset.
+pub const HEADER_LEN: u64 = 4096;
+/// First header line; the digit is the format version.
+pub const MAGIC: &str = "ZVMSEG1";
+/// Linux's extmem accepts at most 6 page ranges per segment.
+pub const MAX_RANGES: usize = 6;
+/// Highest page number CP accepts on DEFSEG (Linux: MAX_DCSS_ADDR = 512 GiB).
+pub const MAX_PAGE: u64 = 0x7FF_FFFF;
+/// Segments begin and end on 1 MiB boundaries, i.e. multiples of 0x100 pages.
+pub const PAGES_PER_MIB: u64 = 0x100;
+/// Suffix of segment files inside the catalog directory.
+pub const SEGMENT_SUFFIX: &str = ".seg";
+/// The writers' lock file inside the catalog directory.
+pub const LOCK_FILE: &str = ".lock";
+/// Longest segment name (CP file names are 8 characters).
+pub const MAX_NAME_LEN: usize = 8;
+
+/// Everything that can go wrong; each variant's message names the offending input.
+#[derive(Debug)]
+pub enum Error {
+    BadName(String),
+    BadRangeSyntax(String),
+    ReversedRange(String),
+    UnknownType(String),
+    MissingType(String),
+    NoRanges,
+    TooManyRanges(usize),
+    PageTooHigh(String),
+    RangesOverlap(PageRange, PageRange),
+    RangesNotAscending(PageRange, PageRange),
+    RangesNotContiguous(PageRange, PageRange),
+    MisalignedStart(u64),
+    MisalignedEnd(u64),
+    NoCatalog(PathBuf),
+    UnknownSegment(String),
+    Corrupt {
+        path: PathBuf,
+        reason: String,
+    },
+    DataTooBig {
+        name: String,
+        capacity: u64,
+    },
+    DataInNoSaveRange {
+        name: String,
+        range: PageRange,
+    },
+    SourceTooBig {
+        name: String,
+        capacity: u64,
+        detail: String,
+    },
+    Mke2fs(String),
+    Io {
+        context: String,
+        source: io::Error,
+    },
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::BadName(name) => write!(
+                f,
+                "invalid segment name '{name}': must be 1-{MAX_NAME_LEN} characters of A-Z 0-9 @ # $ _ -"
+            ),
+            Error::BadRangeSyntax(text) => write!(
+                f,
+                "invalid page range '{text}': expected hexpage-hexpage, e.g. 20000-2FFFF"
+            ),
+            Error::ReversedRange(text) => {
+                write!(f, "invalid page range '{text}': first page is above last page")
+            }
+            Error::UnknownType(text) => write!(
+                f,
+                "unknown page range type '{text}': expected one of SW EW SR ER SN EN SC"
+            ),
+            Error::MissingType(range) => write!(
+                f,
+                "page range '{range}' has no type: expected one of SW EW SR ER SN EN SC"
+            ),
+            Error::NoRanges => write!(f, "a segment needs at least one page range"),
+            Error::TooManyRanges(n) => {
+                write!(f, "{n} page ranges given: a segment has at most {MAX_RANGES}")
+            }
+            Error::PageTooHigh(text) => write!(
+                f,
+                "page range '{text}' goes beyond the highest page {MAX_PAGE:X} (512 GiB)"
+            ),
+            Error::RangesOverlap(a, b) => {
+                write!(f, "page ranges {} and {} overlap", a.pages(), b.pages())
+            }
+            Error::RangesNotAscending(a, b) => write!(
+                f,
+                "page ranges must be in ascending order: {} comes after {}",
+                b.pages(),
+                a.pages()
+            ),
+            Error::RangesNotContiguous(a, b) => write!(
+                f,
+                "page ranges must be contiguous: {} does not start right after {} (expected {:X})",
+                b.pages(),
+                a.pages(),
+                a.last + 1
+            ),
+            Error::MisalignedStart(page) => write!(
+                f,
+                "segment starts at page {page:X}, not on a 1 MiB boundary (a multiple of 100)"
+            ),
+            Error::MisalignedEnd(page) => write!(
+                f,
+                "segment ends at page {page:X}, not on a 1 MiB boundary (last page must end in FF)"
+            ),
+            Error::NoCatalog(dir) => {
+                write!(f, "segment catalog {} does not exist", dir.display())
+            }
+            Error::UnknownSegment(name) => write!(f, "segment {name} does not exist"),
+            Error::Corrupt { path, reason } => {
+                write!(f, "{} is not a valid segment file: {reason}", path.display())
+            }
+            Error::DataTooBig { name, capacity } => write!(
+                f,
+                "data is larger than segment {name} ({capacity} bytes)"
+            ),
+            Error::DataInNoSaveRange { name, range } => write!(
+                f,
+                "segment {name}: data would land in range {range}, which holds no saved data \
+                 (type {} reads as zeros)",
+                range.kind
+            ),
+            Error::SourceTooBig {
+                name,
+                capacity,
+                detail,
+            } => write!(
+                f,
+                "source directory is too big for segment {name} ({capacity} bytes): {detail}"
+            ),
+            Error::Mke2fs(detail) => write!(f, "mke2fs failed: {detail}"),
+            Error::Io { context, source } => write!(f, "{context}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// Attaches "what we were doing" to an io::Error.
+pub(crate) trait IoContext<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> IoContext<T> for io::Result<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| Error::Io {
+            context: what(),
+            source,
+        })
+    }
+}
+
+/// A validated segment name: upper case, 1-8 characters of `[A-Z0-9@#$_-]`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SegmentName(String);
+
+impl SegmentName {
+    /// Upper-cases `text` (CP names are case-insensitive) and checks it.
+    pub fn parse(text: &str) -> Result<Self> {
+        let upper = text.to_ascii_uppercase();
+        let valid_char =
+            |c: char| c.is_ascii_uppercase() || c.is_ascii_digit() || "@#$_-".contains(c);
+        if upper.is_empty() || upper.len() > MAX_NAME_LEN || !upper.chars().all(valid_char) {
+            return Err(Error::BadName(text.to_string()));
+        }
+        Ok(SegmentName(upper))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// `NAME.seg`
+    pub fn file_name(&self) -> String {
+        format!("{}{SEGMENT_SUFFIX}", self.0)
+    }
+}
+
+impl fmt::Display for SegmentName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The DEFSEG page range types (z/VM spec section 2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageType {
+    SW,
+    EW,
+    SR,
+    ER,
+    SN,
+    EN,
+    SC,
+}
+
+impl PageType {
+    pub const ALL: [PageType; 7] = [
+        PageType::SW,
+        PageType::EW,
+        PageType::SR,
+        PageType::ER,
+        PageType::SN,
+        PageType::EN,
+        PageType::SC,
+    ];
+
+    /// Case-insensitive, as CP takes it.
+    pub fn parse(text: &str) -> Result<Self> {
+        let upper = text.to_ascii_uppercase();
+        PageType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == upper)
+            .ok_or_else(|| Error::UnknownType(text.to_string()))
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PageType::SW => "SW",
+            PageType::EW => "EW",
+            PageType::SR => "SR",
+            PageType::ER => "ER",
+            PageType::SN => "SN",
+            PageType::EN => "EN",
+            PageType::SC => "SC",
+        }
+    }
+
+    /// SAVESEG keeps the pages of SW/EW/SR/ER ranges; SN/EN/SC pages start as zeros on load.
+    pub fn saves_data(self) -> bool {
+        !matches!(self, PageType::SN | PageType::EN | PageType::SC)
+    }
+}
+
+impl fmt::Display for PageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One inclusive range of page numbers (address >> 12) with its type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PageRange {
+    pub first: u64,
+    pub last: u64,
+    pub kind: PageType,
+}
+
+impl PageRange {
+    /// Parses CP DEFSEG syntax: `hexpage-hexpage` and a type, e.g. `20000-2FFFF` `SR`.
+    /// Only checks the range on its own; `SegmentLayout::new` checks how ranges fit together.
+    pub fn parse(range: &str, kind: &str) -> Result<Self> {
+        let (first, last) = range
+            .split_once('-')
+            .ok_or_else(|| Error::BadRangeSyntax(range.to_string()))?;
+        let page = |digits: &str| -> Result<u64> {
+            if digits.is_empty() || !digits.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Err(Error::BadRangeSyntax(range.to_string()));
+            }
+            // All hex digits, so the only possible failure is overflow: certainly too high.
+            u64::from_str_radix(digits, 16).map_err(|_| Error::PageTooHigh(range.to_string()))
+        };
+        let (first, last) = (page(first)?, page(last)?);
+        if first > MAX_PAGE || last > MAX_PAGE {
+            return Err(Error::PageTooHigh(range.to_string()));
+        }
+        if first > last {
+            return Err(Error::ReversedRange(range.to_string()));
+        }
+        Ok(PageRange {
+            first,
+            last,
+            kind: PageType::parse(kind)?,
+        })
+    }
+
+    /// `SSSSS-EEEEE` in CP's notation: upper-case hex, no leading zeros.
+    pub fn pages(&self) -> String {
+        format!("{:X}-{:X}", self.first, self.last)
+    }
+
+    pub fn page_count(&self) -> u64 {
+        self.last - self.first + 1
+    }
+}
+
+impl fmt::Display for PageRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.pages(), self.kind)
+    }
+}
+
+/// The validated page ranges of one segment (the catalog rules of segment-catalog.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentLayout {
+    ranges: Vec<PageRange>,
+}
+
+impl SegmentLayout {
+    pub fn new(ranges: Vec<PageRange>) -> Result<Self> {
+        if ranges.is_empty() {
+            return Err(Error::NoRanges);
+        }
+        if ranges.len() > MAX_RANGES {
+            return Err(Error::TooManyRanges(ranges.len()));
+        }
+        for range in &ranges {
+            if range.first > range.last {
+                return Err(Error::ReversedRange(range.pages()));
+            }
+            if range.last > MAX_PAGE {
+                return Err(Error::PageTooHigh(range.pages()));
+            }
+        }
+        for pair in ranges.windows(2) {
+            let (prev, next) = (pair[0], pair[1]);
+            if next.last < prev.first {
+                return Err(Error::RangesNotAscending(prev, next));
+            }
+            if next.first <= prev.last {
+                return Err(Error::RangesOverlap(prev, next));
+            }
+            if next.first != prev.last + 1 {
+                return Err(Error::RangesNotContiguous(prev, next));
+            }
+        }
+        let first = ranges[0].first;
+        let last = ranges[ranges.len() - 1].last;
+        if !first.is_multiple_of(PAGES_PER_MIB) {
+            return Err(Error::MisalignedStart(first));
+        }
+        if !(last + 1).is_multiple_of(PAGES_PER_MIB) {
+            return Err(Error::MisalignedEnd(last));
+        }
+        Ok(SegmentLayout { ranges })
+    }
+
+    /// Parses DEFSEG operands: `RANGE TYPE [RANGE TYPE ...]`.
+    pub fn from_defseg_args<S: AsRef<str>>(args: &[S]) -> Result<Self> {
+        if args.is_empty() {
+            return Err(Error::NoRanges);
+        }
+        let mut ranges = Vec::new();
+        for pair in args.chunks(2) {
+            match pair {
+                [range, kind] => ranges.push(PageRange::parse(range.as_ref(), kind.as_ref())?),
+                [range] => {
+                    // Syntax first, so "20000-2FFFF" alone says "type missing", not "bad range".
+                    PageRange::parse(range.as_ref(), "SW")?;
+                    return Err(Error::MissingType(range.as_ref().to_string()));
+                }
+                _ => unreachable!("chunks(2) yields one or two items"),
+            }
+        }
+        SegmentLayout::new(ranges)
+    }
+
+    pub fn ranges(&self) -> &[PageRange] {
+        &self.ranges
+    }
+
+    pub fn first_page(&self) -> u64 {
+        self.ranges[0].first
+    }
+
+    pub fn last_page(&self) -> u64 {
+        self.ranges[self.ranges.len() - 1].last
+    }
+
+    /// Bytes of segment contents (everything after the header).
+    pub fn data_len(&self) -> u64 {
+        (self.last_page() - self.first_page() + 1) * PAGE_SIZE
+    }
+
+    /// Offset of `range` within the contents.
+    pub fn data_offset(&self, range: &PageRange) -> u64 {
+        (range.first - self.first_page()) * PAGE_SIZE
+    }
+
+    /// The range holding the page at `data_offset` bytes into the contents.
+    pub fn range_at(&self, data_offset: u64) -> Option<&PageRange> {
+        let page = self.first_page() + data_offset / PAGE_SIZE;
+        self.ranges
+            .iter()
+            .find(|range| range.first <= page && page <= range.last)
+    }
+
+    /// The 4 KiB header page: `ZVMSEG1\n`, one `S-E TT\n` line per range, NUL padding.
+    pub fn header(&self) -> Vec<u8> {
+        let mut text = format!("{MAGIC}\n");
+        for range in &self.ranges {
+            text.push_str(&format!("{range}\n"));
+        }
+        let mut header = text.into_bytes();
+        // 1 + 6 lines of at most 18 bytes: always fits.
+        header.resize(HEADER_LEN as usize, 0);
+        header
+    }
+
+    /// Parses a header page; the error is a reason for `Error::Corrupt`.
+    pub fn from_header(header: &[u8]) -> std::result::Result<Self, String> {
+        if header.len() < HEADER_LEN as usize {
+            return Err(format!(
+                "header is {} bytes, expected {HEADER_LEN}",
+                header.len()
+            ));
+        }
+        let header = &header[..HEADER_LEN as usize];
+        let text_len = header.iter().position(|&b| b == 0).unwrap_or(header.len());
+        if header[text_len..].iter().any(|&b| b != 0) {
+            return Err("header text is followed by something other than NUL padding".into());
+        }
+        let text = std::str::from_utf8(&header[..text_len])
+            .ok()
+            .filter(|text| text.is_ascii())
+            .ok_or("header is not ASCII text")?;
+        let body = text
+            .strip_suffix('\n')
+            .ok_or("header text does not end with a newline")?;
+        let mut lines = body.split('\n');
+        if lines.next() != Some(MAGIC) {
+            return Err(format!("first line is not {MAGIC}"));
+        }
+        let mut ranges = Vec::new();
+        for line in lines {
+            let (range, kind) = line
+                .split_once(' ')
+                .ok_or_else(|| format!("bad range line '{line}'"))?;
+            ranges.push(PageRange::parse(range, kind).map_err(|e| e.to_string())?);
+        }
+        SegmentLayout::new(ranges).map_err(|e| e.to_string())
+    }
+}
+
+/// One segment file opened for reading, without the lock (as a loader does).
+#[derive(Debug)]
+pub struct Segment {
+    pub layout: SegmentLayout,
+    pub path: PathBuf,
+    pub file: File,
+}
+
+impl Segment {
+    /// Writes the contents to `out` as a guest would see them right after loading: ranges that
+    /// save no data read as zeros whatever the file holds there.
+    pub fn export(&self, out: &mut dyn Write) -> Result<()> {
+        let mut buf = vec![0u8; 1 << 20];
+        for range in self.layout.ranges() {
+            let mut offset = self.layout.data_offset(range);
+            let end = offset + range.page_count() * PAGE_SIZE;
+            while offset < end {
+                let chunk = &mut buf[..(end - offset).min(1 << 20) as usize];
+                if range.kind.saves_data() {
+                    self.file
+                        .read_exact_at(chunk, HEADER_LEN + offset)
+                        .context(|| format!("reading {}", self.path.display()))?;
+                } else {
+                    chunk.fill(0);
+                }
+                out.write_all(chunk)
+                    .context(|| "writing the exported contents".to_string())?;
+                offset += chunk.len() as u64;
+            }
+        }
+        out.flush()
+            .context(|| "writing the exported contents".to_string())
+    }
+}
+
+/// One catalog entry found by `Catalog::list`.
+#[derive(Debug)]
+pub struct ListEntry {
+    pub file_name: String,
+    pub segment: Result<(SegmentName, SegmentLayout)>,
+}
+
+/// A catalog directory.
+#[derive(Clone, Debug)]
+pub struct Catalog {
+    dir: PathBuf,
+}
+
+impl Catalog {
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Catalog { dir: dir.into() }
+    }
+
+    pub fn segment_path(&self, name: &SegmentName) -> PathBuf {
+        self.dir.join(name.file_name())
+    }
+
+    /// Opens `NAME.seg` and checks its header and length.
+    pub fn open(&self, name: &SegmentName) -> Result<Segment> {
+        let path = self.segment_path(name);
+        let file = match File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::UnknownSegment(name.to_string()))
+            }
+            Err(e) => return Err(e).context(|| format!("opening {}", path.display())),
+        };
+        let corrupt = |reason: String| Error::Corrupt {
+            path: path.clone(),
+            reason,
+        };
+        let file_len = file
+            .metadata()
+            .context(|| format!("examining {}", path.display()))?
+            .len();
+        if file_len < HEADER_LEN {
+            return Err(corrupt(format!("only {file_len} bytes long")));
+        }
+        let mut header = vec![0u8; HEADER_LEN as usize];
+        file.read_exact_at(&mut header, 0)
+            .context(|| format!("reading {}", path.display()))?;
+        let layout = SegmentLayout::from_header(&header).map_err(corrupt)?;
+        // A shorter file cannot be mapped whole (touching past EOF raises SIGBUS).
+        let needed = HEADER_LEN + layout.data_len();
+        if file_len < needed {
+            return Err(corrupt(format!(
+                "{file_len} bytes long, its ranges need {needed}"
+            )));
+        }
+        Ok(Segment { layout, path, file })
+    }
+
+    /// Every `*.seg` file, sorted by file name, each parsed or with the reason it is unusable.
+    pub fn list(&self) -> Result<Vec<ListEntry>> {
+        let entries = match fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::NoCatalog(self.dir.clone()))
+            }
+            Err(e) => return Err(e).context(|| format!("reading {}", self.dir.display())),
+        };
+        let mut found = Vec::new();
+        for entry in entries {
+            let entry = entry.context(|| format!("reading {}", self.dir.display()))?;
+            let Ok(file_name) = entry.file_name().into_string() else {
+                continue;
+            };
+            let Some(stem) = file_name.strip_suffix(SEGMENT_SUFFIX) else {
+                continue;
+            };
+            let segment = match SegmentName::parse(stem) {
+                // Loaders look up the upper-case file name only, so "foo.seg" is never loaded.
+                Ok(name) if name.as_str() == stem => self.open(&name).map(|s| (name, s.layout)),
+                _ => Err(Error::BadName(stem.to_string())),
+            };
+            found.push(ListEntry { file_name, segment });
+        }
+        found.sort_by(|a, b| a.file_name.cmp(&b.file_name));
+        Ok(found)
+    }
+
+    /// Takes the writers' lock, creating the catalog directory and `.lock` if needed. Blocks
+    /// while another writer (dcssctl or an emulated CP SAVESEG) holds it.
+    pub fn lock(&self) -> Result<CatalogLock<'_>> {
+        fs::create_dir_all(&self.dir).context(|| format!("creating {}", self.dir.display()))?;
+        let path = self.dir.join(LOCK_FILE);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .context(|| format!("opening {}", path.display()))?;
+        file.lock()
+            .context(|| format!("locking {}", path.display()))?;
+        let lock = CatalogLock {
+            catalog: self,
+            _file: file,
+        };
+        lock.remove_stale_temporaries();
+        Ok(lock)
+    }
+}
+
+/// Proof that this process holds `flock(DIR/.lock, LOCK_EX)`; all catalog changes go through it.
+/// Dropping it closes the file, which releases the lock.
+#[derive(Debug)]
+pub struct CatalogLock<'a> {
+    catalog: &'a Catalog,
+    _file: File,
+}
+
+impl CatalogLock<'_> {
+    pub fn catalog(&self) -> &Catalog {
+        self.catalog
+    }
+
+    /// `DIR/NAME.seg.<pid>.tmp`, or `DIR/NAME.seg.<pid>.<tag>.tmp` for scratch files.
+    pub fn temp_path(&self, name: &SegmentName, tag: Option<&str>) -> PathBuf {
+        let pid = std::process::id();
+        let file = match tag {
+            Some(tag) => format!("{}.{pid}.{tag}.tmp", name.file_name()),
+            None => format!("{}.{pid}.tmp", name.file_name()),
+        };
+        self.catalog.dir.join(file)
+    }
+
+    /// Removes `NAME.seg.<pid>[.<tag>].tmp` files of writers that died mid-change. Writers hold
+    /// the lock while their temporary files exist, so under the lock a temporary whose process is
+    /// gone is garbage. Best effort: leftovers cost disk space, not correctness.
+    fn remove_stale_temporaries(&self) {
+        if !Path::new("/proc/self").exists() {
+            return; // cannot tell live processes from dead ones
+        }
+        let Ok(entries) = fs::read_dir(&self.catalog.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let file_name = entry.file_name();
+            let Some(file_name) = file_name.to_str() else {
+                continue;
+            };
+            let pid = file_name
+                .strip_suffix(".tmp")
+                .and_then(|rest| rest.split_once(".seg."))
+                .and_then(|(_, rest)| rest.split('.').next())
+                .and_then(|pid| pid.parse::<u32>().ok());
+            if let Some(pid) = pid {
+                if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+                    let _ = fs::remove_file(entry.path());
+                }
+            }
+        }
+    }
+
+    /// DEFSEG: creates or replaces `NAME.seg` with all-zero contents (a sparse file).
+    pub fn define(&self, name: &SegmentName, layout: &SegmentLayout) -> Result<()> {
+        self.write_version(name, layout, |_| Ok(()))
+    }
+
+    /// Replaces the contents of an existing segment with `source` (zero-padded to the segment
+    /// size), keeping its page ranges. Fails if `source` is larger than the segment or puts
+    /// non-zero bytes into a range that saves no data: the guest would not see them.
+    pub fn replace_contents(&self, name: &SegmentName, source: &mut dyn Read) -> Result<()> {
+        let layout = self.catalog.open(name)?.layout;
+        self.write_version(name, &layout, |file| {
+            copy_into_contents(name, &layout, source, file)
+        })
+    }
+
+    /// PURGE NSS: unlinks `NAME.seg`. Guests that have it loaded keep their open inode.
+    pub fn purge(&self, name: &SegmentName) -> Result<()> {
+        let path = self.catalog.segment_path(name);
+        match fs::remove_file(&path) {
+            Ok(()) => sync_dir(&self.catalog.dir),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                Err(Error::UnknownSegment(name.to_string()))
+            }
+            Err(e) => Err(e).context(|| format!("removing {}", path.display())),
+        }
+    }
+
+    /// Writes a complete new version to `NAME.seg.<pid>.tmp` (header, sparse zero contents, then
+    /// whatever `fill` writes at `HEADER_LEN + offset`), fsyncs it and renames it over `NAME.seg`.
+    fn write_version(
+        &self,
+        name: &SegmentName,
+        layout: &SegmentLayout,
+        fill: impl FnOnce(&File) -> Result<()>,
+    ) -> Result<()> {
+        let tmp = self.temp_path(name, None);
+        let target = self.catalog.segment_path(name);
+        let result = (|| {
+            let shown = || tmp.display().to_string();
+            let file = OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(&tmp)
+                .context(|| format!("creating {}", shown()))?;
+            file.write_all_at(&layout.header(), 0)
+                .context(|| format!("writing {}", shown()))?;
+            file.set_len(HEADER_LEN + layout.data_len())
+                .context(|| format!("sizing {}", shown()))?;
+            fill(&file)?;
+            file.sync_all().context(|| format!("syncing {}", shown()))?;
+            fs::rename(&tmp, &target).context(|| format!("renaming {} into place", shown()))?;
+            sync_dir(&self.catalog.dir)
+        })();
+        if result.is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+        result
+    }
+}
+
+/// Makes a rename or unlink in `dir` durable.
+fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .context(|| format!("syncing directory {}", dir.display()))
+}
+
+/// Reads `source` to its end into the contents area of `file`, which is already zero-filled.
+/// All-zero pages are skipped so they stay holes.
+fn copy_into_contents(
+    name: &SegmentName,
+    layout: &SegmentLayout,
+    source: &mut dyn Read,
+    file: &File,
+) -> Result<()> {
+    const CHUNK: usize = 1 << 20;
+    let mut buf = vec![0u8; CHUNK];
+    let mut offset = 0u64;
+    loop {
+        let filled = read_up_to(source, &mut buf).context(|| "reading the new contents".into())?;
+        if filled == 0 {
+            return Ok(());
+        }
+        if offset + filled as u64 > layout.data_len() {
+            return Err(Error::DataTooBig {
+                name: name.to_string(),
+                capacity: layout.data_len(),
+            });
+        }
+        for (i, page) in buf[..filled].chunks(PAGE_SIZE as usize).enumerate() {
+            if page.iter().all(|&b| b == 0) {
+                continue;
+            }
+            let page_offset = offset + i as u64 * PAGE_SIZE;
+            let range = layout
+                .range_at(page_offset)
+                .expect("offset checked against data_len");
+            if !range.kind.saves_data() {
+                return Err(Error::DataInNoSaveRange {
+                    name: name.to_string(),
+                    range: *range,
+                });
+            }
+            file.write_all_at(page, HEADER_LEN + page_offset)
+                .context(|| "writing the new contents".into())?;
+        }
+        offset += filled as u64;
+    }
+}
+
+/// Fills `buf` as far as `source` allows; returns fewer bytes only at end of input.
+fn read_up_to(source: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match source.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}
