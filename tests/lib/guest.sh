@@ -1,0 +1,192 @@
+# /test/lib.sh in every test guest: assertions, errno capture, dcssblk helpers, final dmesg check.
+# shellcheck shell=bash
+# Source it first thing in a guest script:   . /test/lib.sh
+# Checks print TAP-like lines ("ok N - what" / "not ok N - what") and keep going; the script's exit
+# status is non-zero if any check failed or if the kernel log shows an oops/WARNING/lockdep/list
+# corruption report (checked on exit). `die` stops at once (for checks later ones depend on).
+#
+# errno capture: a failed write(2) to sysfs reaches the shell only as strerror() text; the helpers
+# map glibc's texts back to errno names, so tests read  expect_write EEXIST "$ADD" A  and a
+# mismatch says  "got ENOENT (No such file or directory)".
+set -u
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/bin
+DRIVER=${DRIVER:-dcssblk}
+SYSROOT=/sys/devices/dcssblk
+ADD=$SYSROOT/add
+REMOVE=$SYSROOT/remove
+_N=0 _FAILED=0
+_DMESG_ALLOW=${DMESG_ALLOW:-}
+
+_say() { printf '%s\n' "$*"; }
+ok() { _N=$((_N + 1)); _say "ok $_N - $*"; }
+not_ok() { _N=$((_N + 1)); _FAILED=$((_FAILED + 1)); _say "not ok $_N - $*"; }
+# check DESCRIPTION CMD...: CMD must succeed.
+check() { local d=$1; shift; if "$@"; then ok "$d"; else not_ok "$d (command failed: $*)"; fi; }
+# check_not DESCRIPTION CMD...: CMD must fail.
+check_not() { local d=$1; shift; if "$@"; then not_ok "$d (command succeeded: $*)"; else ok "$d"; fi; }
+# assert_eq GOT WANT DESCRIPTION
+assert_eq() {
+	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3: got '$1', want '$2'"; fi
+}
+die() { not_ok "FATAL: $*"; exit 1; }
+# need DESCRIPTION CMD...: like check, but stop the script if it fails.
+need() { local d=$1; shift; "$@" || die "$d (command failed: $*)"; ok "$d"; }
+note() { _say "# $*"; }
+
+# --- errno names -------------------------------------------------------------------------------
+# glibc 2.36 strerror() texts for the errnos a block/sysfs driver can return.
+declare -A _ERRNO_BY_TEXT=(
+	["Operation not permitted"]=EPERM ["No such file or directory"]=ENOENT
+	["Input/output error"]=EIO ["No such device or address"]=ENXIO
+	["Bad file descriptor"]=EBADF ["Resource temporarily unavailable"]=EAGAIN
+	["Cannot allocate memory"]=ENOMEM ["Permission denied"]=EACCES ["Bad address"]=EFAULT
+	["Device or resource busy"]=EBUSY ["File exists"]=EEXIST ["No such device"]=ENODEV
+	["Invalid argument"]=EINVAL ["No space left on device"]=ENOSPC ["Read-only file system"]=EROFS
+	["Numerical result out of range"]=ERANGE ["File name too long"]=ENAMETOOLONG
+	["Function not implemented"]=ENOSYS ["Operation not supported"]=EOPNOTSUPP
+	["Text file busy"]=ETXTBSY ["Not a directory"]=ENOTDIR ["Is a directory"]=EISDIR
+	["Inappropriate ioctl for device"]=ENOTTY ["Value too large for defined data type"]=EOVERFLOW
+	["Unknown error 512"]=ERESTARTSYS ["Unknown error 524"]=ENOTSUPP
+	["Resource deadlock avoided"]=EDEADLK ["Interrupted system call"]=EINTR
+	["Argument list too long"]=E2BIG ["Structure needs cleaning"]=EUCLEAN
+	["Exec format error"]=ENOEXEC ["Wrong medium type"]=EMEDIUMTYPE
+	["Operation now in progress"]=EINPROGRESS ["Operation already in progress"]=EALREADY
+)
+# errno_name MESSAGE: the errno name for the strerror() text that ends MESSAGE's last line
+# ("bash: printf: write error: File exists" -> EEXIST); UNKNOWN(text) if it is not in the table.
+errno_name() {
+	local m=${1%$'\n'}
+	m=${m##*$'\n'}
+	m=${m##*: }
+	if [ -n "${_ERRNO_BY_TEXT[$m]:-}" ]; then echo "${_ERRNO_BY_TEXT[$m]}"; else echo "UNKNOWN($m)"; fi
+}
+# write_errno FILE DATA: writes DATA (printf %s: exactly these bytes, one write(2)) to FILE and
+# prints OK or the errno name of the failure (open or write).
+write_errno() {
+	local msg
+	if msg=$( { printf '%s' "$2" >"$1"; } 2>&1); then echo OK; else errno_name "$msg"; fi
+}
+# run_errno CMD...: runs CMD, prints OK or the errno name from the last line of its stderr.
+run_errno() {
+	local msg
+	if msg=$("$@" 2>&1 >/dev/null); then echo OK; else errno_name "$msg"; fi
+}
+# expect_write ERRNO|OK FILE DATA [DESCRIPTION]: writing DATA to FILE fails with ERRNO (or works).
+# DATA is written as given: pass $'NAME\n' to write what `echo NAME >FILE` writes.
+expect_write() {
+	local want=$1 f=$2 d=$3 desc=${4:-}
+	[ -n "$desc" ] || desc="write $(printf '%q' "$d") to ${f#"$SYSROOT"/} -> $want"
+	local got
+	got=$(write_errno "$f" "$d")
+	assert_eq "$got" "$want" "$desc"
+}
+# expect_errno ERRNO|OK CMD...: CMD fails with ERRNO (taken from its error message) or succeeds.
+expect_errno() {
+	local want=$1; shift
+	local got
+	got=$(run_errno "$@")
+	assert_eq "$got" "$want" "$* -> $want"
+}
+# The errno of the write in a shell redirection the way a user types it, e.g.
+#   expect_errno ENOENT sh -c 'echo NOPE > /sys/devices/dcssblk/add'
+# works too: bash prints "sh: line 1: echo: write error: No such file or directory".
+
+# --- dcssblk helpers ---------------------------------------------------------------------------
+load_driver() { # [modprobe args...]
+	need "modprobe $DRIVER $*" modprobe "$DRIVER" "$@"
+	need "$SYSROOT exists" test -d "$SYSROOT"
+}
+# add SPEC [DESCRIPTION]: echo SPEC > add must work (stops the script if not).
+add() {
+	local got
+	got=$(write_errno "$ADD" "$1"$'\n')
+	[ "$got" = OK ] || die "echo $1 > add: $got"
+	ok "echo $1 > add"
+}
+# remove NAME: echo NAME > remove must work.
+remove() {
+	local got
+	got=$(write_errno "$REMOVE" "$1"$'\n')
+	[ "$got" = OK ] || die "echo $1 > remove: $got"
+	ok "echo $1 > remove"
+}
+# disk_of NAME: prints dcssblkN, the gendisk of device NAME (upper case), or nothing.
+disk_of() {
+	local d
+	for d in "$SYSROOT/$1"/block/dcssblk* "$SYSROOT/$1"/block:dcssblk*; do
+		[ -e "$d" ] && { basename "$d" | sed 's/^block://'; return 0; }
+	done
+	return 1
+}
+# dev_of NAME: /dev/dcssblkN of device NAME (devtmpfs node); stops the script if there is none.
+dev_of() {
+	local d
+	d=$(disk_of "$1") || die "no block device under $SYSROOT/$1"
+	[ -b "/dev/$d" ] || die "/dev/$d is not a block device"
+	echo "/dev/$d"
+}
+# devices: the device names (directories) under /sys/devices/dcssblk, one a line, sorted.
+devices() { find "$SYSROOT" -mindepth 1 -maxdepth 1 -type d ! -name power -printf '%f\n' 2>/dev/null | sort; }
+attr() { cat "$SYSROOT/$1/$2"; } # attr NAME shared|save|seglist
+# The block major from /proc/devices, as the paper's step 4 reads it. The ABI name is "dcssblk";
+# the Rust module may register its own module name.
+dcss_major() { awk -v d="$DRIVER" '$2 == "dcssblk" || $2 == d { print $1; exit }' /proc/devices; }
+sectors_of() { cat "/sys/block/$1/size"; }
+ro_of() { cat "/sys/block/$1/ro"; }
+
+# Kernel log since the last dmesg_mark.
+_DMESG_MARK=0
+dmesg_mark() { _DMESG_MARK=$(dmesg | wc -l); }
+dmesg_new() { dmesg | tail -n +$((_DMESG_MARK + 1)); }
+# expect_log REGEX [DESCRIPTION]: the kernel logged a line matching REGEX (ERE) since dmesg_mark.
+expect_log() {
+	if dmesg_new | grep -qE -- "$1"; then ok "${2:-kernel log: $1}"
+	else not_ok "${2:-kernel log: $1}: no such line since mark"; dmesg_new | sed 's/^/#   /' | tail -20; fi
+}
+expect_no_log() {
+	if dmesg_new | grep -qE -- "$1"; then not_ok "${2:-kernel log has no: $1}"; dmesg_new | grep -E -- "$1" | sed 's/^/#   /'
+	else ok "${2:-kernel log has no: $1}"; fi
+}
+
+# Pattern data: page P of a pattern named TAG is 4096 bytes of "TAG:P" lines, so a page shows
+# where it came from. gen_pages TAG FIRST COUNT >file.
+gen_pages() {
+	local tag=$1 p=$2 n=$3 i
+	for ((i = 0; i < n; i++, p++)); do yes "$(printf '%-15s' "$tag:$p")" | head -c 4096; done
+}
+# page_of DEV PAGE: the first line of 4 KiB page PAGE of DEV (direct read, bypasses the page cache).
+page_of() { dd if="$1" bs=4096 skip="$2" count=1 iflag=direct 2>/dev/null | head -n1 | tr -d ' '; }
+
+mib_cached() { awk '$1 == "Cached:" { print int($2 / 1024) }' /proc/meminfo; }
+kib_cached() { awk '$1 == "Cached:" { print $2 }' /proc/meminfo; }
+drop_caches() { sync; [ -w /proc/sys/vm/drop_caches ] && echo 3 >/proc/sys/vm/drop_caches; true; }
+
+# statx DAX attribute (STATX_ATTR_DAX 0x200000) of FILE: prints 1 or 0.
+is_dax() {
+	local a
+	a=$(xfs_io -r -c 'statx -r' "$1" 2>/dev/null | awk -F' = ' '$1 == "stat.attributes" { print $2 }')
+	[ -n "$a" ] || { echo "?"; return 1; }
+	if (((a & 0x200000) != 0)); then echo 1; else echo 0; fi
+}
+
+# --- final check -------------------------------------------------------------------------------
+# Kernel reports that make a run fail even if every check passed (tools/vm checks the console too).
+_BAD_KLOG='Oops|Kernel panic|kernel BUG|BUG:|WARNING:|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|list_(add|del) corruption|INFO: task .* blocked|Unable to handle kernel|rust_panic|panicked at|refcount_t: |UBSAN|KASAN|DEBUG_LOCKS_WARN_ON|general protection'
+_lib_exit() {
+	local rc=$? bad
+	bad=$(dmesg | grep -E "$_BAD_KLOG" || true)
+	if [ -n "$_DMESG_ALLOW" ] && [ -n "$bad" ]; then bad=$(echo "$bad" | grep -vE "$_DMESG_ALLOW" || true); fi
+	if [ -n "$bad" ]; then
+		_FAILED=$((_FAILED + 1))
+		_say "not ok - kernel log reports a problem:"
+		dmesg | sed 's/^/#   /' | tail -60
+	fi
+	if [ "$_FAILED" -gt 0 ]; then
+		_say "# $_FAILED of $_N checks failed"
+		[ "$rc" -ne 0 ] || rc=1
+	else
+		_say "# all $_N checks passed"
+	fi
+	exit "$rc"
+}
+trap _lib_exit EXIT
