@@ -1,0 +1,11 @@
+# The in-tree C dcssblk.ko, our reference, is installed in the guest and loads with modprobe.
+set -euo pipefail
+cat >"$T/guest" <<'G'
+set -e
+modprobe dcssblk
+grep -q '^dcssblk ' /proc/modules
+[ -d /sys/devices/dcssblk ]
+rmmod dcssblk
+echo "reference module loaded and unloaded"
+G
+"$VM" run "$T/guest"

@@ -1,0 +1,12 @@
+# The Rust module loads under the test kernel, shows up in sysfs and unloads cleanly.
+set -euo pipefail
+cat >"$T/guest" <<'G'
+set -e
+modprobe dcssblk_rs
+grep -q '^dcssblk_rs ' /proc/modules
+[ -d /sys/module/dcssblk_rs ]
+rmmod dcssblk_rs
+! grep -q '^dcssblk_rs ' /proc/modules
+echo "module loaded and unloaded"
+G
+"$VM" run "$T/guest"
