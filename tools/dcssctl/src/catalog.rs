@@ -56,6 +56,7 @@ pub enum Error {
     DataTooBig {
         name: String,
         capacity: u64,
+        size: Option<u64>,
     },
     DataInNoSaveRange {
         name: String,
@@ -134,14 +135,22 @@ impl fmt::Display for Error {
             Error::Corrupt { path, reason } => {
                 write!(f, "{} is not a valid segment file: {reason}", path.display())
             }
-            Error::DataTooBig { name, capacity } => write!(
-                f,
-                "data is larger than segment {name} ({capacity} bytes)"
-            ),
+            Error::DataTooBig {
+                name,
+                capacity,
+                size,
+            } => {
+                if let Some(size) = size {
+                    write!(f, "data of {size} bytes is ")?;
+                } else {
+                    write!(f, "data is ")?;
+                }
+                write!(f, "larger than segment {name} ({capacity} bytes)")
+            }
             Error::DataInNoSaveRange { name, range } => write!(
                 f,
-                "segment {name}: data would land in range {range}, which holds no saved data \
-                 (type {} reads as zeros)",
+                "segment {name}: data would land in range {range}, whose pages are not saved \
+                 (type {} reads as zeros when loaded)",
                 range.kind
             ),
             Error::SourceTooBig {
@@ -668,8 +677,21 @@ impl CatalogLock<'_> {
     /// Replaces the contents of an existing segment with `source` (zero-padded to the segment
     /// size), keeping its page ranges. Fails if `source` is larger than the segment or puts
     /// non-zero bytes into a range that saves no data: the guest would not see them.
-    pub fn replace_contents(&self, name: &SegmentName, source: &mut dyn Read) -> Result<()> {
+    /// `size`, when known in advance, lets an oversized source fail before anything is copied.
+    pub fn replace_contents(
+        &self,
+        name: &SegmentName,
+        source: &mut dyn Read,
+        size: Option<u64>,
+    ) -> Result<()> {
         let layout = self.catalog.open(name)?.layout;
+        if let Some(size) = size.filter(|&size| size > layout.data_len()) {
+            return Err(Error::DataTooBig {
+                name: name.to_string(),
+                capacity: layout.data_len(),
+                size: Some(size),
+            });
+        }
         self.write_version(name, &layout, |file| {
             copy_into_contents(name, &layout, source, file)
         })
@@ -749,6 +771,7 @@ fn copy_into_contents(
             return Err(Error::DataTooBig {
                 name: name.to_string(),
                 capacity: layout.data_len(),
+                size: None,
             });
         }
         for (i, page) in buf[..filled].chunks(PAGE_SIZE as usize).enumerate() {
@@ -784,4 +807,222 @@ fn read_up_to(source: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout<S: AsRef<str>>(args: &[S]) -> Result<SegmentLayout> {
+        SegmentLayout::from_defseg_args(args)
+    }
+
+    #[test]
+    fn names_are_upper_cased_and_checked() {
+        assert_eq!(SegmentName::parse("mondcss").unwrap().as_str(), "MONDCSS");
+        assert_eq!(SegmentName::parse("A@#$_-9z").unwrap().as_str(), "A@#$_-9Z");
+        assert_eq!(SegmentName::parse("x").unwrap().file_name(), "X.seg");
+        for bad in [
+            "",
+            "NINECHARS",
+            "A.B",
+            "A/B",
+            "A B",
+            "ÄB",
+            "A*",
+            "..",
+            "A\0",
+        ] {
+            assert!(
+                matches!(SegmentName::parse(bad), Err(Error::BadName(_))),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn types_are_case_insensitive() {
+        for kind in PageType::ALL {
+            assert_eq!(
+                PageType::parse(&kind.as_str().to_lowercase()).unwrap(),
+                kind
+            );
+        }
+        assert!(matches!(PageType::parse("SX"), Err(Error::UnknownType(_))));
+        assert!(PageType::SW.saves_data() && PageType::ER.saves_data());
+        assert!(!PageType::SN.saves_data() && !PageType::EN.saves_data());
+        assert!(!PageType::SC.saves_data());
+    }
+
+    #[test]
+    fn header_round_trip() {
+        let cases: &[&[&str]] = &[
+            &["20000-2FFFF", "sr"],
+            &["0-FF", "SW"],
+            &["7FFFF00-7FFFFFF", "SC"],
+            &[
+                "100-17F", "EW", "180-1FF", "EN", "200-2FF", "SW", "300-300", "SR", "301-3FE",
+                "SN", "3FF-3FF", "ER",
+            ],
+        ];
+        for args in cases {
+            let original = layout(args).unwrap();
+            let header = original.header();
+            assert_eq!(header.len(), HEADER_LEN as usize);
+            assert_eq!(SegmentLayout::from_header(&header).unwrap(), original);
+        }
+    }
+
+    #[test]
+    fn header_text_is_cp_notation() {
+        let header = layout(&["20000-200ff", "ew", "20100-201FF", "En"])
+            .unwrap()
+            .header();
+        let text = b"ZVMSEG1\n20000-200FF EW\n20100-201FF EN\n";
+        assert_eq!(&header[..text.len()], text);
+        assert!(header[text.len()..].iter().all(|&b| b == 0));
+        let header = layout(&["0-FF", "SW"]).unwrap().header();
+        assert!(header.starts_with(b"ZVMSEG1\n0-FF SW\n\0"));
+    }
+
+    #[test]
+    fn bad_headers_are_refused() {
+        let page = |text: &[u8]| {
+            let mut header = text.to_vec();
+            header.resize(HEADER_LEN as usize, 0);
+            SegmentLayout::from_header(&header)
+        };
+        assert!(page(b"ZVMSEG1\n0-FF SW\n").is_ok());
+        assert!(page(b"ZVMSEG2\n0-FF SW\n").is_err());
+        assert!(page(b"ZVMSEG1\n0-FF SW").is_err(), "missing final newline");
+        assert!(page(b"ZVMSEG1\n").is_err(), "no ranges");
+        assert!(page(b"ZVMSEG1\n0-FF\n").is_err(), "no type");
+        assert!(page(b"ZVMSEG1\n0-FF XX\n").is_err());
+        assert!(page(b"ZVMSEG1\n0-FE SW\n").is_err(), "misaligned");
+        assert!(page(b"ZVMSEG1\r\n0-FF SW\r\n").is_err());
+        assert!(page("ZVMSEG1\n0-FF SW\n\u{e9}\n".as_bytes()).is_err());
+        let mut trailing = layout(&["0-FF", "SW"]).unwrap().header();
+        trailing[4000] = b'x';
+        assert!(SegmentLayout::from_header(&trailing).is_err());
+        assert!(
+            SegmentLayout::from_header(b"ZVMSEG1\n0-FF SW\n").is_err(),
+            "short"
+        );
+    }
+
+    #[test]
+    fn range_syntax_errors() {
+        for bad in [
+            "",
+            "20000",
+            "20000-",
+            "-2FFFF",
+            "2000G-2FFFF",
+            "0x0-FF",
+            "0-FF-1FF",
+            "+0-FF",
+        ] {
+            assert!(
+                matches!(layout(&[bad, "SW"]), Err(Error::BadRangeSyntax(_))),
+                "{bad:?}"
+            );
+        }
+        assert!(matches!(
+            layout(&["FF-0", "SW"]),
+            Err(Error::ReversedRange(_))
+        ));
+        assert!(matches!(
+            layout(&["0-FF", "XY"]),
+            Err(Error::UnknownType(_))
+        ));
+        assert!(matches!(layout(&["0-FF"]), Err(Error::MissingType(_))));
+        assert!(matches!(
+            layout(&["0-FF", "SW", "100-1FF"]),
+            Err(Error::MissingType(_))
+        ));
+        assert!(matches!(layout(&[] as &[&str]), Err(Error::NoRanges)));
+    }
+
+    #[test]
+    fn page_limit() {
+        assert!(layout(&["7FFFF00-7FFFFFF", "SW"]).is_ok());
+        for bad in [
+            "7FFFF00-8000000",
+            "8000000-80000FF",
+            "0-FFFFFFFFFFFFFFFFFFFF",
+        ] {
+            assert!(
+                matches!(layout(&[bad, "SW"]), Err(Error::PageTooHigh(_))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn range_relations() {
+        let ranges = |n: u64| -> Vec<String> {
+            (0..n)
+                .flat_map(|i| {
+                    [
+                        format!("{:X}-{:X}", i * 0x100, i * 0x100 + 0xFF),
+                        "EW".into(),
+                    ]
+                })
+                .collect()
+        };
+        assert!(layout(&ranges(6)).is_ok());
+        assert!(matches!(layout(&ranges(7)), Err(Error::TooManyRanges(7))));
+        assert!(matches!(
+            layout(&["0-FF", "SW", "80-1FF", "SW"]),
+            Err(Error::RangesOverlap(_, _))
+        ));
+        assert!(matches!(
+            layout(&["0-1FF", "SW", "100-1FF", "SW"]),
+            Err(Error::RangesOverlap(_, _))
+        ));
+        assert!(matches!(
+            layout(&["100-1FF", "SW", "0-FF", "SW"]),
+            Err(Error::RangesNotAscending(_, _))
+        ));
+        assert!(matches!(
+            layout(&["0-FF", "SW", "200-2FF", "SW"]),
+            Err(Error::RangesNotContiguous(_, _))
+        ));
+        assert!(matches!(
+            layout(&["80-FF", "SW"]),
+            Err(Error::MisalignedStart(0x80))
+        ));
+        assert!(matches!(
+            layout(&["0-FE", "SW"]),
+            Err(Error::MisalignedEnd(0xFE))
+        ));
+        // Inner boundaries need no alignment, only the segment's ends.
+        assert!(layout(&["0-7", "SR", "8-FF", "SN"]).is_ok());
+    }
+
+    #[test]
+    fn offsets_within_contents() {
+        let l = layout(&["20000-200FF", "EW", "20100-201FF", "EN"]).unwrap();
+        assert_eq!((l.first_page(), l.last_page()), (0x20000, 0x201FF));
+        assert_eq!(l.data_len(), 2 << 20);
+        assert_eq!(l.data_offset(&l.ranges()[1]), 1 << 20);
+        assert_eq!(l.range_at(0).unwrap().kind, PageType::EW);
+        assert_eq!(l.range_at((1 << 20) - 1).unwrap().kind, PageType::EW);
+        assert_eq!(l.range_at(1 << 20).unwrap().kind, PageType::EN);
+        assert!(l.range_at(2 << 20).is_none());
+    }
+
+    #[test]
+    fn every_error_names_its_subject() {
+        let message = |args: &[&str]| layout(args).unwrap_err().to_string();
+        assert!(message(&["0-FF", "QQ"]).contains("QQ"));
+        assert!(message(&["0-FG", "SW"]).contains("0-FG"));
+        assert!(message(&["0-FF", "SW", "80-1FF", "SW"]).contains("80-1FF"));
+        assert!(message(&["0-FF", "SW", "200-2FF", "SW"]).contains("200-2FF"));
+        assert!(message(&["10-FF", "SW"]).contains("10"));
+        assert!(SegmentName::parse("BAD.NAME")
+            .unwrap_err()
+            .to_string()
+            .contains("BAD.NAME"));
+    }
 }

@@ -213,12 +213,16 @@ fn run(inv: Invocation) -> Result<(), Failure> {
         "import" => {
             expect_operands(words, 2, "import NAME FILE")?;
             let name = SegmentName::parse(&words[1])?;
-            let mut source: Box<dyn Read> = if words[2] == "-" {
-                Box::new(io::stdin().lock())
+            let (mut source, size): (Box<dyn Read>, _) = if words[2] == "-" {
+                (Box::new(io::stdin().lock()), None)
             } else {
-                Box::new(File::open(&words[2]).context(|| format!("opening {}", words[2]))?)
+                let file = File::open(&words[2]).context(|| format!("opening {}", words[2]))?;
+                let meta = file
+                    .metadata()
+                    .context(|| format!("examining {}", words[2]))?;
+                (Box::new(file), meta.is_file().then_some(meta.len()))
             };
-            catalog.lock()?.replace_contents(&name, &mut source)?;
+            catalog.lock()?.replace_contents(&name, &mut source, size)?;
         }
         other => return Err(UsageError(format!("unknown command '{other}' (try --help)")).into()),
     }

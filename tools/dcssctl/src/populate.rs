@@ -86,7 +86,7 @@ pub fn populate(lock: &CatalogLock, name: &SegmentName, source: &Path, fs: FsTyp
         });
     }
     let mut built = File::open(&image.0).context(|| format!("opening {}", shown()))?;
-    lock.replace_contents(name, &mut built)
+    lock.replace_contents(name, &mut built, Some(capacity))
 }
 
 /// Messages of mke2fs -d when the blocks or inodes of the new file system run out.
