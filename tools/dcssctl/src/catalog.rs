@@ -595,18 +595,30 @@ impl Catalog {
         Ok(found)
     }
 
-    /// Takes the writers' lock, creating the catalog directory and `.lock` if needed. Blocks
-    /// while another writer (dcssctl or an emulated CP SAVESEG) holds it.
-    pub fn lock(&self) -> Result<CatalogLock<'_>> {
+    /// Takes the writers' lock, creating the catalog directory and `.lock` if needed (DEFSEG
+    /// into a new catalog). Blocks while another writer (dcssctl or an emulated CP SAVESEG)
+    /// holds it.
+    pub fn create_and_lock(&self) -> Result<CatalogLock<'_>> {
         fs::create_dir_all(&self.dir).context(|| format!("creating {}", self.dir.display()))?;
+        self.lock()
+    }
+
+    /// Takes the writers' lock of an existing catalog; see `create_and_lock`.
+    pub fn lock(&self) -> Result<CatalogLock<'_>> {
+        if !self.dir.is_dir() {
+            return Err(Error::NoCatalog(self.dir.clone()));
+        }
         let path = self.dir.join(LOCK_FILE);
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .context(|| format!("opening {}", path.display()))?;
+        // flock needs no write access: read-only lets writers of other users share the file.
+        let file = match File::open(&path) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(&path),
+            other => other,
+        }
+        .context(|| format!("opening {}", path.display()))?;
         file.lock()
             .context(|| format!("locking {}", path.display()))?;
         let lock = CatalogLock {

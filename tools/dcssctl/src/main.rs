@@ -160,7 +160,7 @@ fn run(inv: Invocation) -> Result<(), Failure> {
             }
             let name = SegmentName::parse(&words[1])?;
             let layout = SegmentLayout::from_defseg_args(&words[2..])?;
-            catalog.lock()?.define(&name, &layout)?;
+            catalog.create_and_lock()?.define(&name, &layout)?;
         }
         "populate" => {
             expect_operands(words, 1, "populate NAME --from SRCDIR [--fs ext2|ext4]")?;

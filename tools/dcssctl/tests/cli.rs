@@ -323,7 +323,18 @@ FILE FILENAME FILETYPE MINSIZE  BEGPAG ENDPAG TYPE CL #USERS PARMREGS VMGROUP
         ok(&empty, &["list"]),
         "FILE FILENAME FILETYPE MINSIZE  BEGPAG ENDPAG TYPE CL #USERS PARMREGS VMGROUP\n"
     );
-    fails(&TempDir::new("nodir"), &["list"], 1, "does not exist");
+    // Only defseg creates a catalog; elsewhere a mistyped DIR is an error, not a new catalog.
+    let nodir = TempDir::new("nodir");
+    for args in [
+        &["list"][..],
+        &["purge", "X"],
+        &["import", "X", "/dev/null"],
+        &["export", "X", "-"],
+        &["populate", "X", "--from", "/"],
+    ] {
+        fails(&nodir, args, 1, "does not exist");
+    }
+    assert!(!nodir.catalog().exists());
 }
 
 #[test]
