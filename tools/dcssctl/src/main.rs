@@ -40,6 +40,8 @@ Commands:
         must not be larger than the segment.
 
 NAME is 1-8 characters of A-Z 0-9 @ # $ _ - (case-insensitive).
+SN EN and SC ranges save no data: they export as zeros, and import/populate
+refuse data that would land in them.
 Changes take DIR/.lock and replace NAME.seg atomically (rename).
 Exit status: 0 success, 1 error, 2 usage error.
 ";
