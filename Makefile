@@ -8,8 +8,10 @@
 SHELL := /bin/bash
 TOP := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 export PATH := /usr/lib/llvm-19/bin:/usr/local/bin:$(PATH)
+# Debian's rustc-web 1.96 and its clippy/rustfmt, not rustup's: the kernel's core crate is built by it.
 RUSTC ?= /usr/bin/rustc
-KBUILD_ARGS = ARCH=s390 LLVM=1 RUSTC=$(RUSTC)
+CLIPPY_DRIVER ?= /usr/bin/clippy-driver
+KBUILD_ARGS = ARCH=s390 LLVM=1 RUSTC=$(RUSTC) CLIPPY_DRIVER=$(CLIPPY_DRIVER)
 KDIR_FROM_CACHE = $(shell $(TOP)/tools/build-kernel)
 
 .PHONY: all module clippy rustfmt rustfmtcheck check demo clean kernel qemu dcssctl setup
@@ -28,7 +30,7 @@ module: setup
 clippy: setup
 	$(MAKE) -C $(or $(KDIR),$(KDIR_FROM_CACHE)) M=$(TOP) $(KBUILD_ARGS) CLIPPY=1 KRUSTFLAGS=-Dwarnings modules
 
-RUSTFMT = rustfmt --edition 2021 --config-path $(TOP)/.rustfmt.toml
+RUSTFMT = /usr/bin/rustfmt --edition 2021 --config-path $(TOP)/.rustfmt.toml
 rustfmt:
 	$(RUSTFMT) $(wildcard $(TOP)/*.rs)
 rustfmtcheck:
