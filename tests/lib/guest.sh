@@ -155,7 +155,7 @@ gen_pages() {
 	for ((i = 0; i < n; i++, p++)); do yes "$(printf '%-15s' "$tag:$p")" | head -c 4096; done
 }
 # page_of DEV PAGE: the first line of 4 KiB page PAGE of DEV (direct read, bypasses the page cache).
-page_of() { dd if="$1" bs=4096 skip="$2" count=1 iflag=direct 2>/dev/null | head -n1 | tr -d ' '; }
+page_of() { dd if="$1" bs=4096 skip="$2" count=1 iflag=direct 2>/dev/null | head -n1 | tr -d ' \0'; }
 
 mib_cached() { awk '$1 == "Cached:" { print int($2 / 1024) }' /proc/meminfo; }
 kib_cached() { awk '$1 == "Cached:" { print $2 }' /proc/meminfo; }

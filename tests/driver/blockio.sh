@@ -1,0 +1,17 @@
+# Block I/O rules (spec 5.4): logical block size 4096; whole 4 KiB pages read and write (direct and
+# buffered); sub-page buffered writes work (page cache read-modify-write); misaligned direct I/O is
+# refused (EINVAL, by the block layer: the driver's own "not page aligned" EIO path cannot be
+# reached from user space because the logical block size is 4096); reads end at the capacity.
+# Writes to a shared SR device: write(2) gets EPERM from the block layer (disk is RO); a write bio
+# that still reaches the driver (fallocate --zero-range: zero-page fallback, which the block layer
+# only warns about) must fail with EIO and "Writing to SRB failed because it is a read-only device",
+# and the segment must stay unchanged.
+set -euo pipefail
+. tests/lib/host.sh
+defseg SWB 46000-461FF SW
+defseg SRB 46200-462FF SR
+pages SRB 0 256 >"$T/d"; "$DCSSCTL" --dir "$SEG" import SRB "$T/d"
+vm tests/driver/blockio.guest
+[ "$(seg_page SRB 0)" = SRB:0 ] || fail "SRB changed in the catalog: $(seg_page SRB 0)"
+# SWB is shared-writable: the guest's writes are in the single system copy.
+[ "$(seg_page SWB 5)" = IO:5 ] || fail "SWB page 5 in the catalog: $(seg_page SWB 5)"

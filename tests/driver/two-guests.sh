@@ -1,0 +1,13 @@
+# Two guests at once (the point of a DCSS): an SW segment loaded shared in both is ONE copy —
+# guest 0's write is read by guest 1 and vice versa (ping/pong through the segment itself); an SR
+# segment made exclusive-writable in guest 0 is a PRIVATE copy — guest 1 (shared) keeps seeing the
+# saved contents, and so does the catalog.
+set -euo pipefail
+. tests/lib/host.sh
+defseg PP 4E000-4E0FF SW
+defseg PRIV 4E100-4E1FF SR
+pages PRIV 0 256 >"$T/d"; "$DCSSCTL" --dir "$SEG" import PRIV "$T/d"
+vm --guests 2 --timeout 400 tests/driver/two-guests.guest
+[ "$(seg_page PRIV 0)" = PRIV:0 ] || fail "guest 0's private write reached the catalog"
+[ "$(seg_page PP 0)" = PING:0 ] && [ "$(seg_page PP 1)" = PONG:1 ] || fail "SW segment file: $(seg_page PP 0) $(seg_page PP 1)"
+echo "ok catalog as expected"

@@ -1,0 +1,15 @@
+# Host side of tests/driver/*.sh: source it after `set -euo pipefail`.
+# shellcheck shell=bash
+# Env from tests/run: TOP, VM, DCSSCTL, T, DRIVER. Segments live in $SEG (a fresh catalog).
+: "${T:?}" "${VM:?}" "${DCSSCTL:?}" "${DRIVER:?}"
+SEG=$T/seg
+mkdir -p "$SEG"
+# defseg NAME RANGE TYPE [RANGE TYPE ...]   (hex pages, CP DEFSEG syntax)
+defseg() { "$DCSSCTL" --dir "$SEG" defseg "$@" >/dev/null; }
+# vm [tools/vm run options...] SCRIPT: one or more guests with the z/VM emulation on $SEG.
+vm() { "$VM" run --segments "$SEG" --env DRIVER="$DRIVER" "$@"; }
+# seg_page NAME PAGE: first line of 4 KiB page PAGE (relative) of segment NAME's saved contents.
+seg_page() { "$DCSSCTL" --dir "$SEG" export "$1" - | dd bs=4096 skip="$2" count=1 2>/dev/null | head -n1 | tr -d ' \0'; }
+# pages TAG FIRST COUNT: the pattern tests/lib/guest.sh's gen_pages makes (page = "TAG:P" lines).
+pages() { local i; for ((i = $2; i < $2 + $3; i++)); do yes "$(printf '%-15s' "$1:$i")" | head -c 4096; done; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
