@@ -1,21 +1,1047 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! DCSS block device driver: z/VM discontiguous saved segments as block devices.
+//! DCSS block device driver: z/VM discontiguous saved segments (DCSSs) as block devices.
+//!
+//! A drop-in alternative to `drivers/s390/block/dcssblk.c`: the same `segments=` parameter,
+//! sysfs files, errnos, disk names and messages. Deliberate differences are listed in
+//! `docs-driver-differences.md`.
+//!
+//! This file holds the module, the `segments=` handling, the device registry with its minor
+//! allocation, and the block device operations. Segments are in [`segment`], DAX in [`dax`],
+//! the sysfs callbacks in [`sysfs`].
 
-use kernel::prelude::*;
+mod dax;
+mod segment;
+mod sysfs;
+
+use core::{
+    ptr::{
+        self,
+        NonNull, //
+    }, //
+};
+use dax::Dax;
+use kernel::{
+    bindings,
+    error::{
+        from_err_ptr,
+        to_result, //
+    },
+    ffi::CStr,
+    page::PAGE_SIZE,
+    prelude::*,
+    str::BStr,
+    sync::{
+        aref::{
+            ARef,
+            AlwaysRefCounted, //
+        },
+        atomic::{
+            Atomic,
+            Relaxed, //
+        },
+        GlobalGuard,
+        GlobalLockedBy, //
+    },
+    types::{
+        Opaque,
+        ScopeGuard, //
+    },
+};
+use segment::{
+    AccessMode,
+    Extent,
+    ModeSwitchError,
+    Segment,
+    SegmentName,
+    SegmentType, //
+};
 
 module! {
     type: DcssblkModule,
     name: "dcssblk_rs",
     authors: ["dcssblk-rs developers"],
-    description: "DCSS block device driver (Rust)",
+    description: "S/390 block driver for DCSS memory (Rust)",
     license: "GPL",
 }
 
-struct DcssblkModule;
+/// What `glue.c` provides for the block side.
+mod glue {
+    use kernel::{
+        bindings,
+        ffi::{
+            c_char,
+            c_ulong,
+            c_void, //
+        },
+    };
+
+    // `allow`, not `expect`: the block structs only trip the lint in configurations where one
+    // of their nested structs is empty (`sched_statistics` without `CONFIG_SCHEDSTATS`); they
+    // are only passed by pointer.
+    #[allow(improper_ctypes)]
+    extern "C" {
+        pub(crate) static dcssblk_rs_fops: bindings::block_device_operations;
+        pub(crate) fn dcssblk_rs_segments_param() -> *const c_char;
+        pub(crate) fn dcssblk_rs_alloc_disk(dax: bool) -> *mut bindings::gendisk;
+        pub(crate) fn dcssblk_rs_bio_next_segment(
+            bio: *mut bindings::bio,
+            iter: *mut bindings::bvec_iter,
+            bv: *mut bindings::bio_vec,
+        ) -> bool;
+        pub(crate) fn dcssblk_rs_bio_is_write(bio: *mut bindings::bio) -> bool;
+        pub(crate) fn dcssblk_rs_bio_io_error(bio: *mut bindings::bio);
+        pub(crate) fn dcssblk_rs_bvec_virt(bv: *mut bindings::bio_vec) -> *mut c_void;
+        pub(crate) fn dcssblk_rs_phys_to_virt(phys: c_ulong) -> *mut c_void;
+    }
+}
+
+/// The block device name, also the registered major's name.
+const DCSSBLK_NAME: &CStr = c"dcssblk";
+
+/// Logical block size: the driver transfers whole 4 KiB pages only.
+const BLOCK_SIZE: u64 = 4096;
+
+/// One minor per disk; partitions are not supported (`GENHD_FL_NO_PART`).
+const MINORS_PER_DISK: i32 = 1;
+
+/// The kernel (identity-mapping) address of guest real address `phys` (`__va`).
+pub(crate) fn phys_to_virt(phys: u64) -> *mut u8 {
+    // SAFETY: `__va` is pure address arithmetic; it dereferences nothing.
+    unsafe { glue::dcssblk_rs_phys_to_virt(phys as c_ulong) }.cast()
+}
+
+kernel::sync::global_lock! {
+    // SAFETY: Initialized in the module initializer before the sysfs files that use it exist.
+    unsafe(uninit) static DEVICES: Mutex<Registry> = Registry::new();
+}
+
+/// All segment devices, and every piece of their mutable state (through [`GlobalLockedBy`]).
+///
+/// One lock for everything, like the C driver's `dcssblk_devices_sem`: sysfs writes, the last
+/// close and the device list are rare and may sleep (they load, save and unload segments).
+struct Registry {
+    devices: KVec<ARef<DcssDevice>>,
+    /// The block major, set at module init.
+    major: u32,
+    /// `/sys/devices/dcssblk`, the parent of all devices; set at module init.
+    root: *mut bindings::device,
+}
+
+// SAFETY: `root` points to the module's root device, which outlives every use (devices pin the
+// module); it is only passed to the driver core as a parent.
+unsafe impl Send for Registry {}
+
+impl Registry {
+    const fn new() -> Self {
+        Self {
+            devices: KVec::new(),
+            major: 0,
+            root: ptr::null_mut(),
+        }
+    }
+}
+
+type RegistryGuard = GlobalGuard<DEVICES>;
+
+/// Finds the device named `name` (its first segment's name).
+fn device_index(registry: &RegistryGuard, name: &SegmentName) -> Option<usize> {
+    registry.devices.iter().position(|dev| dev.name == *name)
+}
+
+/// Whether segment `name` is part of any device.
+fn segment_in_use(registry: &RegistryGuard, name: &SegmentName) -> bool {
+    registry.devices.iter().any(|dev| {
+        dev.state
+            .as_ref(registry)
+            .segments
+            .iter()
+            .any(|segment| segment.name() == name)
+    })
+}
+
+/// The lowest minor for which `in_use` is false, as `dcssblk_assign_free_minor` picks it.
+fn lowest_free_minor(in_use: impl Fn(u32) -> bool) -> Result<u32> {
+    (0..1u32 << bindings::MINORBITS)
+        .find(|&minor| !in_use(minor))
+        .ok_or(EBUSY)
+}
+
+/// The module: the block major and the sysfs root. Devices pin the module (`try_module_get`),
+/// so none exist when it is dropped.
+struct DcssblkModule {
+    // Field order is drop order: sysfs root first (as `dcssblk_exit`), then the major.
+    _root: sysfs::RootDevice,
+    _major: BlockMajor,
+}
 
 impl kernel::Module for DcssblkModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        Ok(DcssblkModule)
+        // SAFETY: Called exactly once, before anything else touches `DEVICES`.
+        unsafe { DEVICES.init() };
+        // The major comes first so `add` never sees it unset once the root's files exist.
+        let major = BlockMajor::register()?;
+        DEVICES.lock().major = major.0;
+        let root = sysfs::RootDevice::register()?;
+        DEVICES.lock().root = root.as_raw();
+        // SAFETY: The parameter buffer is NUL-terminated (`module_param_string` keeps the last
+        // byte zero) and is never written after module load.
+        let param = unsafe { CStr::from_char_ptr(glue::dcssblk_rs_segments_param()) };
+        add_devices_from_param(param.to_bytes());
+        Ok(Self {
+            _root: root,
+            _major: major,
+        })
+    }
+}
+
+/// A dynamically allocated block major named `dcssblk`; unregistered on drop.
+struct BlockMajor(u32);
+
+impl BlockMajor {
+    fn register() -> Result<Self> {
+        // SAFETY: The name is a NUL-terminated static string; no probe callback.
+        let rc = unsafe { bindings::__register_blkdev(0, DCSSBLK_NAME.as_char_ptr(), None) };
+        to_result(rc)?;
+        Ok(Self(rc.unsigned_abs()))
+    }
+}
+
+impl Drop for BlockMajor {
+    fn drop(&mut self) {
+        // SAFETY: The major was registered under this name by `register`.
+        unsafe { bindings::unregister_blkdev(self.0, DCSSBLK_NAME.as_char_ptr()) };
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// `segments=`
+// ---------------------------------------------------------------------------------------------
+
+/// One set of the `segments=` parameter: `NAME[:NAME...]`, maybe followed by `(local)`.
+#[derive(Debug, PartialEq)]
+struct ParamSet<'a> {
+    names: &'a [u8],
+    local: bool,
+}
+
+/// Splits `segments=` like `dcssblk_check_params`: sets end at `,` or `(`; text from `(` to the
+/// next `,` is skipped, and the set is switched to exclusive-writable if it starts with
+/// `(local)`.
+struct ParamSets<'a> {
+    rest: Option<&'a [u8]>,
+}
+
+fn param_sets(param: &[u8]) -> ParamSets<'_> {
+    ParamSets {
+        rest: (!param.is_empty()).then_some(param),
+    }
+}
+
+impl<'a> Iterator for ParamSets<'a> {
+    type Item = ParamSet<'a>;
+
+    fn next(&mut self) -> Option<ParamSet<'a>> {
+        let text = self.rest?;
+        let names_end = text
+            .iter()
+            .position(|&c| c == b',' || c == b'(')
+            .unwrap_or(text.len());
+        let (names, tail) = text.split_at(names_end);
+        let local = tail.starts_with(b"(local)");
+        self.rest = tail
+            .iter()
+            .position(|&c| c == b',')
+            .map(|comma| &tail[comma + 1..])
+            .filter(|rest| !rest.is_empty());
+        Some(ParamSet { names, local })
+    }
+}
+
+/// Adds the devices named by `segments=`; failures are only logged (by `add_device`).
+fn add_devices_from_param(param: &[u8]) {
+    for set in param_sets(param) {
+        if add_device(set.names).is_err() || !set.local {
+            continue;
+        }
+        // The device is named after the set's first segment.
+        let first = set.names.split(|&c| c == b':').next().unwrap_or_default();
+        let Ok(name) = SegmentName::new(first) else {
+            continue;
+        };
+        let device = {
+            let registry = DEVICES.lock();
+            device_index(&registry, &name).map(|index| registry.devices[index].clone())
+        };
+        if let Some(device) = device {
+            // As `echo 0 > shared`; errors are logged there.
+            let _ = set_shared(&device, Some(false), Caller::Kernel);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segment devices
+// ---------------------------------------------------------------------------------------------
+
+/// A segment device: `/sys/devices/dcssblk/<NAME>` plus its disk `dcssblk<minor>`.
+///
+/// Its lifetime is that of the embedded `struct device` (reference counted; see
+/// [`AlwaysRefCounted`]); the release callback frees it.
+///
+/// # Invariants
+///
+/// * `dev` is initialised (`device_initialize`) with [`DcssDevice::release`] as release
+///   callback, and this object was allocated by [`DcssDevice::new`] as a leaked pinned `KBox`.
+/// * The object holds a reference on this module, dropped by the release callback.
+#[pin_data]
+pub(crate) struct DcssDevice {
+    #[pin]
+    dev: Opaque<bindings::device>,
+    /// Device name: the first segment's name.
+    name: SegmentName,
+    /// First byte of the device's memory (lowest segment start).
+    start: u64,
+    /// Last byte of the device's memory (highest segment end).
+    end: u64,
+    /// Device type: the first segment's type.
+    kind: SegmentType,
+    minor: u32,
+    /// Loaded shared (`true`) or exclusive-writable. Written under the registry lock, read
+    /// locklessly by the I/O path.
+    shared: Atomic<bool>,
+    /// Number of openers.
+    use_count: Atomic<i32>,
+    state: GlobalLockedBy<DeviceState, DEVICES>,
+}
+
+/// The parts of a device that change after `add`.
+#[derive(Default)]
+struct DeviceState {
+    /// In the order given at `add`.
+    segments: KVec<Segment>,
+    /// Save when the last opener closes.
+    save_pending: bool,
+    /// Set once the device is fully added; taken when it is removed.
+    resources: Option<Resources>,
+}
+
+/// What a device registers with other subsystems, released in field order.
+struct Resources {
+    dax: Option<Dax>,
+    disk: Disk,
+    registration: Registration,
+}
+
+// SAFETY: `DcssDevice` is only shared through `ARef`s and raw pointers held by the driver core
+// and block layer; its `struct device` has its own locking, `shared` and `use_count` are
+// atomics, and `state` is only reachable under `DEVICES`.
+unsafe impl Send for DcssDevice {}
+// SAFETY: See `Send`.
+unsafe impl Sync for DcssDevice {}
+
+// SAFETY: The reference count is the embedded `struct device`'s; the object is freed by the
+// release callback only when it drops to zero.
+unsafe impl AlwaysRefCounted for DcssDevice {
+    fn inc_ref(&self) {
+        // SAFETY: By the type invariant `dev` is initialised.
+        unsafe { bindings::get_device(self.dev.get()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns a reference, so the object is alive.
+        unsafe { bindings::put_device(obj.as_ref().dev.get()) };
+    }
+}
+
+impl DcssDevice {
+    /// Creates the (not yet registered) device for contiguous segments `start..=end`.
+    fn new(
+        name: SegmentName,
+        start: u64,
+        end: u64,
+        kind: SegmentType,
+        minor: u32,
+        parent: *mut bindings::device,
+    ) -> Result<ARef<Self>> {
+        // The release callback is module code, so a device pins the module like the C
+        // driver's `try_module_get`.
+        // SAFETY: `THIS_MODULE` is this module.
+        if !unsafe { bindings::try_module_get(THIS_MODULE.as_ptr()) } {
+            return Err(ENODEV);
+        }
+        let module_ref = ScopeGuard::new(|| {
+            // SAFETY: Gives back the reference taken above.
+            unsafe { bindings::module_put(THIS_MODULE.as_ptr()) }
+        });
+        let device = KBox::pin_init(
+            pin_init!(Self {
+                dev <- Opaque::ffi_init(|slot: *mut bindings::device| {
+                    // SAFETY: `slot` is valid for writes; a zeroed device is what
+                    // `device_initialize` expects (the C driver's lives in `kzalloc` memory).
+                    unsafe { slot.write_bytes(0, 1) };
+                }),
+                name,
+                start,
+                end,
+                kind,
+                minor,
+                shared: Atomic::new(true),
+                use_count: Atomic::new(0),
+                state: GlobalLockedBy::new(DeviceState::default()),
+            }),
+            GFP_KERNEL,
+        )?;
+        module_ref.dismiss();
+        // SAFETY: The device stays pinned; it is freed through `release` only.
+        let device = unsafe { Pin::into_inner_unchecked(device) };
+        let raw = KBox::into_raw(device);
+        // SAFETY: `raw` is valid and `dev` zeroed; from here the device's reference count owns
+        // the allocation and the module reference (type invariants).
+        let dev = unsafe {
+            let dev = (*raw).dev.get();
+            (*dev).release = Some(Self::release);
+            (*dev).groups = sysfs::device_groups();
+            (*dev).parent = parent;
+            bindings::device_initialize(dev);
+            dev
+        };
+        // SAFETY: `device_initialize` set the count to one, which the `ARef` now owns.
+        let device = unsafe { ARef::from_raw(NonNull::new_unchecked(raw)) };
+        // SAFETY: `dev` is initialised; the format is a static "%s" and the name NUL-terminated.
+        to_result(unsafe {
+            bindings::dev_set_name(dev, c"%s".as_char_ptr(), name.as_bytes_with_nul().as_ptr())
+        })?;
+        Ok(device)
+    }
+
+    /// `struct device.release`: frees the device once its last reference is gone.
+    ///
+    /// # Safety
+    ///
+    /// Called by the driver core for a device created by [`DcssDevice::new`].
+    unsafe extern "C" fn release(dev: *mut bindings::device) {
+        let device = kernel::container_of!(Opaque::cast_from(dev), Self, dev).cast_mut();
+        // SAFETY: `dev` is the `dev` field of a `DcssDevice` allocated as a `KBox` by `new`
+        // (type invariant); nobody refers to it any more.
+        drop(unsafe { KBox::from_raw(device) });
+        // SAFETY: Gives back the module reference the device held (type invariant).
+        unsafe { bindings::module_put(THIS_MODULE.as_ptr()) };
+    }
+
+    /// The segment device owning `dev`.
+    ///
+    /// # Safety
+    ///
+    /// `dev` must be the `struct device` of a live [`DcssDevice`] for the returned lifetime.
+    pub(crate) unsafe fn from_raw<'a>(dev: *mut bindings::device) -> &'a Self {
+        // SAFETY: Per the safety requirements.
+        unsafe { &*kernel::container_of!(Opaque::cast_from(dev), Self, dev) }
+    }
+
+    /// The segment device behind a gendisk of ours.
+    ///
+    /// # Safety
+    ///
+    /// `disk` must be a live gendisk created by [`Disk::alloc`] and added by [`Disk::add`]; the
+    /// device then outlives it (the disk holds a reference on its parent).
+    unsafe fn from_disk<'a>(disk: *mut bindings::gendisk) -> Option<&'a Self> {
+        // SAFETY: Per the safety requirements `disk` is live.
+        let private = unsafe { (*disk).private_data };
+        // SAFETY: `private_data` was set to the device by `Disk::add`, which it outlives.
+        unsafe { private.cast::<Self>().as_ref() }
+    }
+
+    fn as_raw(&self) -> *mut bindings::device {
+        self.dev.get()
+    }
+
+    pub(crate) fn is_shared(&self) -> bool {
+        self.shared.load(Relaxed)
+    }
+
+    /// Whether writes fail: shared SR, ER and SC segments are write-protected by z/VM.
+    fn is_read_only(&self) -> bool {
+        self.is_shared() && self.kind.is_read_only_when_shared()
+    }
+
+    fn size(&self) -> u64 {
+        self.end - self.start + 1
+    }
+}
+
+/// The device is known to the driver core (`device_add`); deleted on drop.
+///
+/// # Invariants
+///
+/// `dev` was added and not yet deleted, and the device outlives this object.
+struct Registration {
+    dev: NonNull<bindings::device>,
+}
+
+// SAFETY: Device deletion may happen from any thread.
+unsafe impl Send for Registration {}
+
+impl Registration {
+    fn add(device: &DcssDevice) -> Result<Self> {
+        // SAFETY: The device is initialised and named.
+        to_result(unsafe { bindings::device_add(device.as_raw()) })?;
+        // INVARIANT: Added above; callers drop registrations before their device reference.
+        Ok(Self {
+            dev: NonNull::new(device.as_raw()).ok_or(EINVAL)?,
+        })
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the device is live and added.
+        unsafe { bindings::device_del(self.dev.as_ptr()) };
+    }
+}
+
+/// A bio-based gendisk; deleted (if added) and put on drop.
+///
+/// # Invariants
+///
+/// `gd` holds a reference from `blk_alloc_disk`; `added` says whether `device_add_disk`
+/// succeeded.
+struct Disk {
+    gd: NonNull<bindings::gendisk>,
+    added: bool,
+}
+
+// SAFETY: gendisks may be used and released from any thread.
+unsafe impl Send for Disk {}
+
+impl Disk {
+    /// Allocates a disk of `sectors` capacity; with a DAX-capable queue only if `dax`.
+    fn alloc(dax: bool, sectors: u64) -> Result<Self> {
+        // SAFETY: Plain allocation; error pointers become `Err`.
+        let gd = from_err_ptr(unsafe { glue::dcssblk_rs_alloc_disk(dax) })?;
+        // INVARIANT: `blk_alloc_disk` succeeded.
+        let disk = Self {
+            gd: NonNull::new(gd).ok_or(ENOMEM)?,
+            added: false,
+        };
+        // SAFETY: `gd` is a fresh, unshared gendisk.
+        unsafe {
+            (*gd).minors = MINORS_PER_DISK;
+            (*gd).fops = &raw const glue::dcssblk_rs_fops;
+            (*gd).flags |= bindings::GENHD_FL_NO_PART as c_int;
+            bindings::set_capacity(gd, sectors);
+        }
+        Ok(disk)
+    }
+
+    /// Sets the device number and the matching name `dcssblk<minor>`.
+    fn set_number(&mut self, major: u32, minor: u32) -> Result {
+        let mut name = [0u8; 32];
+        let len = {
+            // Leaves room for the terminating NUL.
+            let mut f = kernel::str::Formatter::new(&mut name[..31]);
+            core::fmt::Write::write_fmt(&mut f, format_args!("dcssblk{minor}"))
+                .map_err(|_| EINVAL)?;
+            f.bytes_written()
+        };
+        let gd = self.gd.as_ptr();
+        // SAFETY: `gd` is valid and not yet added, so nobody else looks at these fields.
+        unsafe {
+            (*gd).major = c_int::try_from(major)?;
+            (*gd).first_minor = c_int::try_from(minor)?;
+            ptr::copy_nonoverlapping(name.as_ptr(), (*gd).disk_name.as_mut_ptr(), len + 1);
+        }
+        Ok(())
+    }
+
+    fn as_raw(&self) -> NonNull<bindings::gendisk> {
+        self.gd
+    }
+
+    /// Makes the disk visible as child of `device`, which serves its I/O.
+    fn add(&mut self, device: &DcssDevice) -> Result {
+        // SAFETY: `gd` is valid and not added; the device is registered and outlives the disk
+        // (the disk's `struct device` holds a reference on its parent).
+        unsafe {
+            (*self.gd.as_ptr()).private_data = ptr::from_ref(device).cast_mut().cast();
+            to_result(bindings::device_add_disk(
+                device.as_raw(),
+                self.gd.as_ptr(),
+                ptr::null_mut(),
+            ))?;
+        }
+        self.added = true;
+        Ok(())
+    }
+
+    fn set_read_only(&self, read_only: bool) {
+        // SAFETY: `gd` is valid.
+        unsafe { bindings::set_disk_ro(self.gd.as_ptr(), read_only) };
+    }
+}
+
+impl Drop for Disk {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `gd` is valid, added iff `added`, and ours to put.
+        unsafe {
+            if self.added {
+                bindings::del_gendisk(self.gd.as_ptr());
+            }
+            bindings::put_disk(self.gd.as_ptr());
+        }
+    }
+}
+
+/// A device taken off the registry, torn down when dropped: DAX, disk, segments (after the
+/// disk, so no I/O can reach unloaded memory), driver-core registration, last reference.
+struct Detached {
+    // Field order is drop order.
+    dax: Option<Dax>,
+    disk: Option<Disk>,
+    segments: KVec<Segment>,
+    registration: Option<Registration>,
+    _device: ARef<DcssDevice>,
+}
+
+/// Takes device `index` off the registry. The caller drops the result after unlocking.
+fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
+    let device = registry.devices.remove(index).map_err(|_| EINVAL)?;
+    let state = device.state.as_mut(registry);
+    let segments = core::mem::take(&mut state.segments);
+    let (dax, disk, registration) = match state.resources.take() {
+        Some(Resources {
+            dax,
+            disk,
+            registration,
+        }) => (dax, Some(disk), Some(registration)),
+        None => (None, None, None),
+    };
+    Ok(Detached {
+        dax,
+        disk,
+        segments,
+        registration,
+        _device: device,
+    })
+}
+
+/// Who asks for a device change: a sysfs attribute of that very device (which must then remove
+/// itself with `device_remove_file_self`), or the kernel (`segments=`).
+pub(crate) enum Caller {
+    Attribute(*const bindings::device_attribute),
+    Kernel,
+}
+
+/// `add`: creates a device from the segments `NAME[:NAME...]`, loaded shared.
+pub(crate) fn add_device(input: &[u8]) -> Result {
+    if matches!(input.first(), None | Some(b'\0' | b'\n')) {
+        return Err(segment::name_too_long());
+    }
+    let text = sysfs::input_text(input);
+    let mut segments = KVec::new();
+    // Each name is checked and loaded before the next one is parsed, so the errno for a bad
+    // list is the C driver's.
+    for raw in text.split(|&c| c == b':') {
+        let name = SegmentName::new(raw)?;
+        if segment_in_use(&DEVICES.lock(), &name) {
+            return Err(EEXIST);
+        }
+        segments.push(Segment::load(name)?, GFP_KERNEL)?;
+    }
+    let mut extents = KVec::with_capacity(segments.len(), GFP_KERNEL)?;
+    for segment in &segments {
+        extents.push(*segment.extent(), GFP_KERNEL)?;
+    }
+    segment::check_contiguous(&extents)?;
+    // The loop ran at least once (`split` yields one item for any text).
+    let first: &Extent = extents.first().ok_or(EINVAL)?;
+    let start = extents.iter().map(|e| e.start).min().unwrap_or(first.start);
+    let end = extents.iter().map(|e| e.end).max().unwrap_or(first.end);
+    let with_dax = dax::is_dax_capable(start, end);
+    let size = end - start + 1;
+    let input_name = BStr::from_bytes(text);
+    let mut disk = Disk::alloc(with_dax, size >> bindings::SECTOR_SHIFT)?;
+    pr_info!(
+        "Loaded {} with total size {} bytes and capacity {} sectors\n",
+        input_name,
+        size,
+        size >> bindings::SECTOR_SHIFT
+    );
+
+    // Held until the device is complete, so minors and segment names stay unique.
+    let mut registry = DEVICES.lock();
+    // Checked again under the lock: a concurrent `add` may have taken a segment meanwhile.
+    if segments
+        .iter()
+        .any(|segment| segment_in_use(&registry, segment.name()))
+    {
+        return Err(EEXIST);
+    }
+    let minor = lowest_free_minor(|minor| registry.devices.iter().any(|d| d.minor == minor))?;
+    disk.set_number(registry.major, minor)?;
+    let device = DcssDevice::new(first.name, start, end, first.kind, minor, registry.root)?;
+    let registration = Registration::add(&device)?;
+    let dax = if with_dax {
+        // SAFETY: `disk` outlives `dax`: both end up in `Resources`, or are dropped on the
+        // error paths below, in that order.
+        let dax = unsafe { Dax::new(start, end, disk.as_raw())? };
+        pr_info!("DAX support enabled for DCSS {}\n", input_name);
+        Some(dax)
+    } else {
+        pr_info!(
+            "DCSS {} is not aligned to {} bytes, DAX support disabled\n",
+            input_name,
+            bindings::SUBSECTION_SIZE
+        );
+        None
+    };
+    disk.add(&device)?;
+    disk.set_read_only(device.is_read_only());
+    registry.devices.reserve(1, GFP_KERNEL)?;
+    let state = device.state.as_mut(&mut registry);
+    state.segments = segments;
+    state.resources = Some(Resources {
+        dax,
+        disk,
+        registration,
+    });
+    registry.devices.push(device, GFP_KERNEL)?;
+    Ok(())
+}
+
+/// `remove`: deletes the idle device `NAME`.
+pub(crate) fn remove_device(input: &[u8]) -> Result {
+    let name = SegmentName::new(sysfs::input_text(input))?;
+    let mut registry = DEVICES.lock();
+    let Some(index) = device_index(&registry, &name) else {
+        drop(registry);
+        pr_warn!(
+            "Device {} cannot be removed because it is not a known device\n",
+            name
+        );
+        return Err(ENODEV);
+    };
+    if registry.devices[index].use_count.load(Relaxed) != 0 {
+        drop(registry);
+        pr_warn!("Device {} cannot be removed while it is in use\n", name);
+        return Err(EBUSY);
+    }
+    let detached = detach(&mut registry, index)?;
+    drop(registry);
+    drop(detached);
+    Ok(())
+}
+
+/// Switches all segments of a device to `mode`. If one is also held by another kernel user,
+/// the ones already switched go back to `old`, so the device stays in one consistent mode.
+fn switch_segments(
+    segments: &mut [Segment],
+    mode: AccessMode,
+    old: AccessMode,
+) -> Result<(), ModeSwitchError> {
+    for index in 0..segments.len() {
+        match segments[index].switch_mode(mode) {
+            Ok(()) => {}
+            Err(ModeSwitchError::InUse) => {
+                for segment in segments[..index].iter_mut().rev() {
+                    if let Err(ModeSwitchError::Lost(err)) = segment.switch_mode(old) {
+                        return Err(ModeSwitchError::Lost(err));
+                    }
+                }
+                return Err(ModeSwitchError::InUse);
+            }
+            Err(lost) => return Err(lost),
+        }
+    }
+    Ok(())
+}
+
+/// `shared` store: reloads every segment shared (`Some(true)`) or exclusive-writable.
+pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller) -> Result {
+    let mut registry = DEVICES.lock();
+    if device.use_count.load(Relaxed) != 0 {
+        return Err(EBUSY);
+    }
+    let shared = flag.ok_or(EINVAL)?;
+    if !shared && device.kind == SegmentType::Sc {
+        pr_err!(
+            "DCSS {} is of type SC and cannot be loaded as exclusive-writable\n",
+            device.name
+        );
+        return Err(EINVAL);
+    }
+    let (mode, old) = if shared {
+        (AccessMode::Shared, AccessMode::Exclusive)
+    } else {
+        (AccessMode::Exclusive, AccessMode::Shared)
+    };
+    let old = if device.is_shared() {
+        AccessMode::Shared
+    } else {
+        old
+    };
+    let state = device.state.as_mut(&mut registry);
+    let err = match switch_segments(&mut state.segments, mode, old) {
+        Ok(()) => {
+            device.shared.store(shared, Relaxed);
+            if let Some(resources) = &state.resources {
+                resources.disk.set_read_only(device.is_read_only());
+            }
+            return Ok(());
+        }
+        Err(ModeSwitchError::InUse) => return Err(EAGAIN),
+        Err(ModeSwitchError::Lost(err)) => err,
+    };
+    pr_err!(
+        "DCSS device {} is removed after a failed access mode change\n",
+        device.name
+    );
+    let Some(index) = registry.devices.iter().position(|d| ptr::eq(&**d, device)) else {
+        return Err(err);
+    };
+    let mut detached = detach(&mut registry, index)?;
+    drop(registry);
+    if let Caller::Attribute(attr) = caller {
+        detached.dax = None;
+        detached.disk = None;
+        detached.segments = KVec::new();
+        // The store runs inside one of the device's attributes; deleting the device would wait
+        // for that attribute to finish, so it first drops out of sysfs's active reference.
+        // SAFETY: `attr` is the attribute being written on this device.
+        if !unsafe { bindings::device_remove_file_self(device.as_raw(), attr) } {
+            // Someone else is removing the attribute already, so the device as well.
+            core::mem::forget(detached.registration.take());
+        }
+    }
+    drop(detached);
+    Err(err)
+}
+
+/// `save` show.
+pub(crate) fn save_pending(device: &DcssDevice) -> bool {
+    device.state.as_ref(&DEVICES.lock()).save_pending
+}
+
+/// Saves every segment that holds data; SN and EN segments cannot be saved.
+fn save_segments(segments: &[Segment]) {
+    for segment in segments {
+        if segment.extent().kind.can_be_saved() {
+            segment.save();
+        } else {
+            pr_warn!(
+                "DCSS {} is of type SN or EN and cannot be saved\n",
+                segment.name()
+            );
+        }
+    }
+}
+
+/// `save` store: `true` saves now if the device is idle, else when it becomes idle; `false`
+/// cancels a pending save.
+pub(crate) fn save(device: &DcssDevice, now: bool) -> Result {
+    let mut registry = DEVICES.lock();
+    let state = device.state.as_mut(&mut registry);
+    if now {
+        if device.use_count.load(Relaxed) == 0 {
+            pr_info!("All DCSSs that map to device {} are saved\n", device.name);
+            save_segments(&state.segments);
+        } else {
+            pr_info!(
+                "Device {} is in use, its DCSSs will be saved when it becomes idle\n",
+                device.name
+            );
+            state.save_pending = true;
+        }
+    } else if state.save_pending {
+        state.save_pending = false;
+        pr_info!(
+            "A pending save request for device {} has been canceled\n",
+            device.name
+        );
+    }
+    Ok(())
+}
+
+/// Calls `f` with each segment name of `device`, in `add` order.
+pub(crate) fn for_each_segment_name(device: &DcssDevice, mut f: impl FnMut(&SegmentName)) {
+    let registry = DEVICES.lock();
+    for segment in &device.state.as_ref(&registry).segments {
+        f(segment.name());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Block device operations (the table is `dcssblk_rs_fops` in `glue.c`)
+// ---------------------------------------------------------------------------------------------
+
+/// `block_device_operations.open`: counts openers.
+///
+/// # Safety
+///
+/// Called by the block layer for one of our disks.
+#[no_mangle]
+unsafe extern "C" fn dcssblk_rs_open(
+    disk: *mut bindings::gendisk,
+    _mode: bindings::blk_mode_t,
+) -> c_int {
+    // SAFETY: `disk` is one of ours and live during the call.
+    match unsafe { DcssDevice::from_disk(disk) } {
+        Some(device) => {
+            device.use_count.add(1, Relaxed);
+            0
+        }
+        None => ENODEV.to_errno(),
+    }
+}
+
+/// `block_device_operations.release`: on the last close, runs a pending save.
+///
+/// # Safety
+///
+/// Called by the block layer for one of our disks.
+#[no_mangle]
+unsafe extern "C" fn dcssblk_rs_release(disk: *mut bindings::gendisk) {
+    // SAFETY: `disk` is one of ours and live during the call.
+    let Some(device) = (unsafe { DcssDevice::from_disk(disk) }) else {
+        return;
+    };
+    let mut registry = DEVICES.lock();
+    let state = device.state.as_mut(&mut registry);
+    if device.use_count.fetch_sub(1, Relaxed) == 1 && state.save_pending {
+        pr_info!(
+            "Device {} has become idle and is being saved now\n",
+            device.name
+        );
+        save_segments(&state.segments);
+        state.save_pending = false;
+    }
+}
+
+/// Copies a bio's pages from or to the segment memory.
+///
+/// Like the C driver, only whole, page-aligned pages at 4 KiB-aligned device offsets are
+/// served; anything else, and writes to write-protected segments, are I/O errors.
+fn transfer(device: &DcssDevice, bio: *mut bindings::bio) -> Result {
+    // SAFETY: The bio is live during `submit_bio`.
+    let mut iter = unsafe { (*bio).bi_iter };
+    if iter.bi_sector % (BLOCK_SIZE >> bindings::SECTOR_SHIFT) != 0
+        || iter.bi_size as usize % PAGE_SIZE != 0
+    {
+        return Err(EIO);
+    }
+    // SAFETY: The bio is live.
+    let is_write = unsafe { glue::dcssblk_rs_bio_is_write(bio) };
+    if is_write && device.is_read_only() {
+        pr_warn!(
+            "Writing to {} failed because it is a read-only device\n",
+            device.name
+        );
+        return Err(EIO);
+    }
+    let mut offset = iter.bi_sector << bindings::SECTOR_SHIFT;
+    let mut bvec = bindings::bio_vec {
+        bv_page: ptr::null_mut(),
+        bv_len: 0,
+        bv_offset: 0,
+    };
+    // SAFETY: The bio is live; `iter` is a copy of its iterator and `bvec` valid for writes.
+    while unsafe { glue::dcssblk_rs_bio_next_segment(bio, &mut iter, &mut bvec) } {
+        // SAFETY: `bvec` describes a page of the bio (no highmem on s390).
+        let page = unsafe { glue::dcssblk_rs_bvec_virt(&mut bvec) }.cast::<u8>();
+        let len = bvec.bv_len as usize;
+        if page as usize % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 {
+            return Err(EIO);
+        }
+        let end = offset.checked_add(len as u64).ok_or(EIO)?;
+        if end > device.size() {
+            return Err(EIO);
+        }
+        let segment_memory = phys_to_virt(device.start + offset);
+        // SAFETY: `page` is `len` bytes of a bio page; `segment_memory` is `len` bytes inside
+        // the device's segments (checked above), mapped while the disk exists. They cannot
+        // overlap: one is segment memory, the other a page of guest RAM.
+        unsafe {
+            if is_write {
+                ptr::copy_nonoverlapping(page, segment_memory, len);
+            } else {
+                ptr::copy_nonoverlapping(segment_memory, page, len);
+            }
+        }
+        offset = end;
+    }
+    Ok(())
+}
+
+/// `block_device_operations.submit_bio`.
+///
+/// # Safety
+///
+/// Called by the block layer with a live bio for one of our disks.
+#[no_mangle]
+unsafe extern "C" fn dcssblk_rs_submit_bio(bio: *mut bindings::bio) {
+    // SAFETY: The bio and its block device are live; the disk is one of ours.
+    let device = unsafe { DcssDevice::from_disk((*(*bio).bi_bdev).bd_disk) };
+    match device.map(|device| transfer(device, bio)) {
+        // SAFETY: The bio is live and completed exactly once.
+        Some(Ok(())) => unsafe { bindings::bio_endio(bio) },
+        // SAFETY: The bio is live and completed exactly once.
+        _ => unsafe { glue::dcssblk_rs_bio_io_error(bio) },
+    }
+}
+
+#[kunit_tests(dcssblk_rs_main)]
+mod tests {
+    use super::*;
+
+    fn sets(param: &[u8]) -> Result<KVec<(KVec<u8>, bool)>> {
+        let mut out = KVec::new();
+        for set in param_sets(param) {
+            let mut names = KVec::new();
+            names.extend_from_slice(set.names, GFP_KERNEL)?;
+            out.push((names, set.local), GFP_KERNEL)?;
+        }
+        Ok(out)
+    }
+
+    #[test]
+    fn param_grammar() -> Result {
+        let got = sets(b"mydcss1,mydcss2:mydcss3,mydcss4(local)")?;
+        assert_eq!(got.len(), 3);
+        assert_eq!(&got[0].0[..], b"mydcss1");
+        assert!(!got[0].1);
+        assert_eq!(&got[1].0[..], b"mydcss2:mydcss3");
+        assert!(!got[1].1);
+        assert_eq!(&got[2].0[..], b"mydcss4");
+        assert!(got[2].1);
+        Ok(())
+    }
+
+    #[test]
+    fn param_edge_cases() -> Result {
+        assert_eq!(sets(b"")?.len(), 0);
+        // An empty set is still handed to `add` (which rejects it).
+        let got = sets(b",a")?;
+        assert_eq!(got.len(), 2);
+        assert_eq!(&got[0].0[..], b"");
+        assert_eq!(&got[1].0[..], b"a");
+        // A trailing comma ends the list.
+        assert_eq!(sets(b"a,")?.len(), 1);
+        // Text after `(` up to the next comma is skipped; only `(local)` counts.
+        let got = sets(b"a(locx),b(local)junk,c(")?;
+        assert_eq!(got.len(), 3);
+        assert!(!got[0].1);
+        assert_eq!(&got[1].0[..], b"b");
+        assert!(got[1].1);
+        assert_eq!(&got[2].0[..], b"c");
+        assert!(!got[2].1);
+        Ok(())
+    }
+
+    #[test]
+    fn minors() {
+        assert_eq!(lowest_free_minor(|_| false).ok(), Some(0));
+        assert_eq!(lowest_free_minor(|m| m < 3).ok(), Some(3));
+        assert_eq!(lowest_free_minor(|m| m == 0 || m == 2).ok(), Some(1));
+        assert_eq!(lowest_free_minor(|_| true).err(), Some(EBUSY));
     }
 }

@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! DAX (direct access) for segments aligned to memory-hotplug subsections.
+//!
+//! C headers: [`include/linux/dax.h`](srctree/include/linux/dax.h),
+//! [`include/linux/memremap.h`](srctree/include/linux/memremap.h)
+//!
+//! A DAX-capable device needs `struct page`s for its range (a `MEMORY_DEVICE_FS_DAX` page map),
+//! a `dax_device` whose `direct_access` translates page offsets into the segment's kernel
+//! mapping, and a host entry linking that `dax_device` to the gendisk. [`Dax`] owns all three and
+//! tears them down in reverse order: host entry, `dax_device`, page map.
+
+use core::{
+    marker::{
+        PhantomData,
+        PhantomPinned, //
+    },
+    ptr::{
+        self,
+        NonNull, //
+    },
+};
+use kernel::{
+    bindings,
+    error::{
+        from_err_ptr,
+        to_result, //
+    },
+    ffi::{
+        c_int,
+        c_long,
+        c_ulong,
+        c_void, //
+    },
+    page::{
+        PAGE_SHIFT,
+        PAGE_SIZE, //
+    },
+    prelude::*,
+    types::Opaque,
+};
+
+/// `struct dax_device`, opaque to Rust.
+#[repr(C)]
+struct DaxDeviceRaw {
+    _opaque: [u8; 0],
+    _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
+}
+
+/// `struct dax_operations`, defined in `glue.c`; only its address is used.
+#[repr(C)]
+struct DaxOperationsRaw {
+    _opaque: [u8; 0],
+}
+
+/// `DAX_ACCESS` of `enum dax_access_mode`.
+const DAX_ACCESS: c_int = 0;
+
+// Functions exported (`EXPORT_SYMBOL_GPL`) by `drivers/dax/super.c` with `CONFIG_DAX` and
+// `CONFIG_FS_DAX`, which dcssblk requires; `linux/dax.h` is not in the generated bindings.
+// Plus the operations table in `glue.c`.
+//
+// `allow`, not `expect`: `gendisk` only trips the lint in configurations where one of its nested
+// structs is empty (`sched_statistics` without `CONFIG_SCHEDSTATS`); it is never passed by value.
+#[allow(improper_ctypes)]
+extern "C" {
+    fn alloc_dax(private: *mut c_void, ops: *const DaxOperationsRaw) -> *mut DaxDeviceRaw;
+    fn put_dax(dax_dev: *mut DaxDeviceRaw);
+    fn kill_dax(dax_dev: *mut DaxDeviceRaw);
+    fn set_dax_synchronous(dax_dev: *mut DaxDeviceRaw);
+    fn dax_add_host(dax_dev: *mut DaxDeviceRaw, disk: *mut bindings::gendisk) -> c_int;
+    fn dax_remove_host(disk: *mut bindings::gendisk);
+    fn dax_direct_access(
+        dax_dev: *mut DaxDeviceRaw,
+        pgoff: c_ulong,
+        nr_pages: c_long,
+        mode: c_int,
+        kaddr: *mut *mut c_void,
+        pfn: *mut c_ulong,
+    ) -> c_long;
+    fn dax_flush(dax_dev: *mut DaxDeviceRaw, addr: *mut c_void, size: usize);
+    static dcssblk_rs_dax_ops: DaxOperationsRaw;
+}
+
+/// Whether a segment range (`end` inclusive) can get DAX: both `start` and `end + 1` must be
+/// aligned to a memory-hotplug subsection (`SUBSECTION_SIZE`, 2 MiB), the granularity
+/// `memremap_pages()` works in.
+pub(crate) fn is_dax_capable(start: u64, end: u64) -> bool {
+    let subsection = u64::from(bindings::SUBSECTION_SIZE);
+    end.checked_add(1)
+        .is_some_and(|limit| start % subsection == 0 && limit % subsection == 0)
+}
+
+/// `struct page`s for a segment's range (`memremap_pages(MEMORY_DEVICE_FS_DAX)`); also the
+/// `dax_device`'s private data, since it knows the range.
+///
+/// # Invariants
+///
+/// `pgmap` was successfully passed to `memremap_pages()` and not yet to `memunmap_pages()`.
+#[pin_data(PinnedDrop)]
+struct PageMap {
+    #[pin]
+    pgmap: Opaque<bindings::dev_pagemap>,
+    start: u64,
+    end: u64,
+}
+
+impl PageMap {
+    fn new(start: u64, end: u64) -> impl PinInit<Self, Error> {
+        try_pin_init!(Self {
+            pgmap <- Opaque::try_ffi_init(move |slot: *mut bindings::dev_pagemap| {
+                // SAFETY: `slot` is valid for writes of one `dev_pagemap`; all-zero is its
+                // expected initial state (the C driver's is inside a `kzalloc`ed struct).
+                unsafe { slot.write_bytes(0, 1) };
+                // SAFETY: `slot` is valid and initialised (zeroed) above.
+                let pgmap = unsafe { &mut *slot };
+                pgmap.type_ = bindings::memory_type_MEMORY_DEVICE_FS_DAX;
+                pgmap.nr_range = 1;
+                // SAFETY: `range` is the active member of the union for a single range.
+                let range = unsafe { pgmap.__bindgen_anon_1.range.as_mut() };
+                range.start = start;
+                range.end = end;
+                // SAFETY: `slot` is a fully set up page map in its final, pinned location.
+                from_err_ptr(unsafe { bindings::memremap_pages(slot, bindings::NUMA_NO_NODE) })
+                    .map(|_| ())
+            }),
+            start,
+            end,
+        })
+    }
+
+    /// Kernel address, PFN and number of pages from page `pgoff` of the range to its end.
+    fn direct_access(&self, pgoff: c_ulong) -> Result<(*mut c_void, c_ulong, c_long)> {
+        let size = self.end - self.start + 1;
+        let offset = (pgoff as u64).checked_mul(PAGE_SIZE as u64).ok_or(ERANGE)?;
+        let remaining = size.checked_sub(offset).filter(|&r| r > 0).ok_or(ERANGE)?;
+        let phys = self.start + offset;
+        let pages = c_long::try_from(remaining / PAGE_SIZE as u64).map_err(|_| ERANGE)?;
+        Ok((
+            crate::phys_to_virt(phys).cast(),
+            (phys >> PAGE_SHIFT) as c_ulong,
+            pages,
+        ))
+    }
+}
+
+#[pinned_drop]
+impl PinnedDrop for PageMap {
+    fn drop(self: Pin<&mut Self>) {
+        // SAFETY: By the type invariant the page map is mapped; this unmaps it exactly once.
+        unsafe { bindings::memunmap_pages(self.pgmap.get()) };
+    }
+}
+
+/// An allocated `dax_device`; killed and released on drop.
+///
+/// # Invariants
+///
+/// `raw` came from a successful `alloc_dax()` and is released only by `drop`.
+struct DaxDevice {
+    raw: NonNull<DaxDeviceRaw>,
+}
+
+impl DaxDevice {
+    /// Allocates a synchronous `dax_device` (CPU stores are persistent as soon as they are
+    /// done, there is no cache to flush to the "media") serving `pages`.
+    ///
+    /// # Safety
+    ///
+    /// `pages` must stay at its address until the returned object is dropped.
+    unsafe fn new(pages: &PageMap) -> Result<Self> {
+        // SAFETY: `dcssblk_rs_dax_ops` is a static table; the private pointer stays valid per
+        // the caller's guarantee, and the callbacks only read it.
+        let raw = from_err_ptr(unsafe {
+            alloc_dax(
+                ptr::from_ref(pages).cast_mut().cast(),
+                &raw const dcssblk_rs_dax_ops,
+            )
+        })?;
+        // INVARIANT: `alloc_dax` succeeded; error pointers were turned into `Err` above.
+        let device = Self {
+            raw: NonNull::new(raw).ok_or(ENOMEM)?,
+        };
+        // SAFETY: `raw` is a live `dax_device`.
+        unsafe { set_dax_synchronous(device.raw.as_ptr()) };
+        Ok(device)
+    }
+}
+
+impl Drop for DaxDevice {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `raw` is a live `dax_device` released only here.
+        unsafe {
+            kill_dax(self.raw.as_ptr());
+            put_dax(self.raw.as_ptr());
+        }
+    }
+}
+
+/// The link from a gendisk to its `dax_device` (`dax_add_host`), removed on drop.
+///
+/// # Invariants
+///
+/// `disk` is registered as a DAX host and stays valid until this object is dropped.
+struct HostEntry {
+    disk: NonNull<bindings::gendisk>,
+}
+
+impl Drop for HostEntry {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant `disk` is valid and registered.
+        unsafe { dax_remove_host(self.disk.as_ptr()) };
+    }
+}
+
+/// Everything DAX needs for one device, torn down in reverse order of set-up.
+pub(crate) struct Dax {
+    // Field order is drop order.
+    _host: HostEntry,
+    _device: DaxDevice,
+    _pages: Pin<KBox<PageMap>>,
+}
+
+// SAFETY: The raw pointers refer to kernel objects that may be used and released from any
+// thread; nothing here is tied to the creating thread.
+unsafe impl Send for Dax {}
+
+impl Dax {
+    /// Sets up DAX for the segment range `start..=end` served by `disk`.
+    ///
+    /// # Safety
+    ///
+    /// `disk` must be a valid gendisk that outlives the returned object.
+    pub(crate) unsafe fn new(
+        start: u64,
+        end: u64,
+        disk: NonNull<bindings::gendisk>,
+    ) -> Result<Self> {
+        let pages = KBox::pin_init(PageMap::new(start, end), GFP_KERNEL)?;
+        // SAFETY: `pages` is pinned on the heap and dropped after `device` (field order of
+        // `Dax`, or reverse declaration order on the error paths below).
+        let device = unsafe { DaxDevice::new(&pages)? };
+        // SAFETY: Both pointers are valid; `disk` outlives the entry per the caller's guarantee.
+        to_result(unsafe { dax_add_host(device.raw.as_ptr(), disk.as_ptr()) })?;
+        // INVARIANT: `dax_add_host` succeeded.
+        let host = HostEntry { disk };
+        Ok(Self {
+            _host: host,
+            _device: device,
+            _pages: pages,
+        })
+    }
+}
+
+/// `dax_operations.direct_access`, reached through the trampoline in `glue.c`.
+///
+/// Like the C driver it ignores `nr_pages` and returns how many pages remain from `pgoff` to
+/// the end of the segment; the DAX core clamps that to `nr_pages`.
+///
+/// # Safety
+///
+/// `range` must be the private data given to `alloc_dax()` (a live [`PageMap`]); `kaddr` and
+/// `pfn` must each be null or valid for a write.
+#[no_mangle]
+unsafe extern "C" fn dcssblk_rs_dax_direct_access(
+    range: *mut c_void,
+    pgoff: c_ulong,
+    kaddr: *mut *mut c_void,
+    pfn: *mut c_ulong,
+) -> c_long {
+    // SAFETY: Per the function's safety requirements `range` is a live `PageMap`.
+    let pages = unsafe { &*range.cast::<PageMap>() };
+    match pages.direct_access(pgoff) {
+        Ok((addr, first_pfn, count)) => {
+            if !kaddr.is_null() {
+                // SAFETY: `kaddr` is non-null and valid for a write per the safety requirements.
+                unsafe { kaddr.write(addr) };
+            }
+            if !pfn.is_null() {
+                // SAFETY: `pfn` is non-null and valid for a write per the safety requirements.
+                unsafe { pfn.write(first_pfn) };
+            }
+            count
+        }
+        Err(err) => err.to_errno() as c_long,
+    }
+}
+
+/// `dax_operations.zero_page_range`: zeroes `nr_pages` pages from `pgoff`.
+///
+/// # Safety
+///
+/// `dax_dev` must be a live `dax_device` allocated by [`DaxDevice::new`].
+#[no_mangle]
+unsafe extern "C" fn dcssblk_rs_dax_zero_page_range(
+    dax_dev: *mut DaxDeviceRaw,
+    pgoff: c_ulong,
+    nr_pages: usize,
+) -> c_int {
+    let Some(len) = nr_pages.checked_mul(PAGE_SIZE) else {
+        return EINVAL.to_errno();
+    };
+    let Ok(wanted) = c_long::try_from(nr_pages) else {
+        return EINVAL.to_errno();
+    };
+    let mut kaddr: *mut c_void = ptr::null_mut();
+    // SAFETY: `dax_dev` is live per the safety requirements; `kaddr` is valid for a write and
+    // the PFN is not wanted.
+    let available = unsafe {
+        dax_direct_access(
+            dax_dev,
+            pgoff,
+            wanted,
+            DAX_ACCESS,
+            &mut kaddr,
+            ptr::null_mut(),
+        )
+    };
+    if available < 0 {
+        // `dax_mem2blk_err()`: a poisoned page is an I/O error for the block layer.
+        let err = c_int::try_from(available).unwrap_or(EIO.to_errno());
+        return if err == -(bindings::EHWPOISON as c_int) {
+            EIO.to_errno()
+        } else {
+            err
+        };
+    }
+    if available < wanted {
+        // Never write past the segment.
+        return EIO.to_errno();
+    }
+    // SAFETY: `dax_direct_access` mapped at least `nr_pages` pages of the segment at `kaddr`.
+    unsafe { kaddr.cast::<u8>().write_bytes(0, len) };
+    // SAFETY: Same range as above.
+    unsafe { dax_flush(dax_dev, kaddr, len) };
+    0
+}
+
+#[kunit_tests(dcssblk_rs_dax)]
+mod tests {
+    use super::*;
+
+    const MB: u64 = 1 << 20;
+
+    #[test]
+    fn dax_needs_2mib_alignment() {
+        assert!(is_dax_capable(32 * MB, 34 * MB - 1));
+        assert!(is_dax_capable(0, 2 * MB - 1));
+        // 1 MiB aligned segments (z/VM's granularity) at odd megabytes lose DAX.
+        assert!(!is_dax_capable(33 * MB, 35 * MB - 1));
+        assert!(!is_dax_capable(32 * MB, 33 * MB - 1));
+        assert!(!is_dax_capable(32 * MB, u64::MAX));
+    }
+}
