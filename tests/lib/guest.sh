@@ -151,8 +151,8 @@ expect_no_log() {
 # Pattern data: page P of a pattern named TAG is 4096 bytes of "TAG:P" lines, so a page shows
 # where it came from. gen_pages TAG FIRST COUNT >file.
 gen_pages() {
-	local tag=$1 p=$2 n=$3 i
-	for ((i = 0; i < n; i++, p++)); do yes "$(printf '%-15s' "$tag:$p")" | head -c 4096; done
+	local tag=$1 p=$2 n=$3 i l
+	for ((i = 0; i < n; i++, p++)); do l=$(printf '%-15s' "$tag:$p"); printf "$l\n%.0s" {1..256}; done
 }
 # page_of DEV PAGE: the first line of 4 KiB page PAGE of DEV (direct read, bypasses the page cache).
 page_of() { dd if="$1" bs=4096 skip="$2" count=1 iflag=direct 2>/dev/null | head -n1 | tr -d ' \0'; }

@@ -9,7 +9,13 @@ defseg() { "$DCSSCTL" --dir "$SEG" defseg "$@" >/dev/null; }
 # vm [tools/vm run options...] SCRIPT: one or more guests with the z/VM emulation on $SEG.
 vm() { "$VM" run --segments "$SEG" --env DRIVER="$DRIVER" "$@"; }
 # seg_page NAME PAGE: first line of 4 KiB page PAGE (relative) of segment NAME's saved contents.
-seg_page() { "$DCSSCTL" --dir "$SEG" export "$1" - | dd bs=4096 skip="$2" count=1 2>/dev/null | head -n1 | tr -d ' \0'; }
+seg_page() {
+	"$DCSSCTL" --dir "$SEG" export "$1" "$T/.export" || fail "dcssctl export $1"
+	dd if="$T/.export" bs=4096 skip="$2" count=1 2>/dev/null | head -n1 | tr -d ' \0'
+}
 # pages TAG FIRST COUNT: the pattern tests/lib/guest.sh's gen_pages makes (page = "TAG:P" lines).
-pages() { local i; for ((i = $2; i < $2 + $3; i++)); do yes "$(printf '%-15s' "$1:$i")" | head -c 4096; done; }
+pages() {
+	local i l
+	for ((i = $2; i < $2 + $3; i++)); do l=$(printf '%-15s' "$1:$i"); printf "$l\n%.0s" {1..256}; done
+}
 fail() { echo "FAIL: $*" >&2; exit 1; }
