@@ -13,5 +13,5 @@ defseg SRB 46200-462FF SR
 pages SRB 0 256 >"$T/d"; "$DCSSCTL" --dir "$SEG" import SRB "$T/d"
 vm tests/driver/blockio.guest
 [ "$(seg_page SRB 0)" = SRB:0 ] || fail "SRB changed in the catalog: $(seg_page SRB 0)"
-# SWB is shared-writable: the guest's writes are in the single system copy.
-[ "$(seg_page SWB 5)" = IO:5 ] || fail "SWB page 5 in the catalog: $(seg_page SWB 5)"
+# SWB is shared-writable, but (as on z/VM) the saved version changes only with a save.
+[ "$(seg_page SWB 5)" = "" ] || fail "SWB page 5 in the catalog: $(seg_page SWB 5)"

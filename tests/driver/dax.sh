@@ -4,7 +4,8 @@
 # 1 MiB members that together span an aligned 2 MiB get DAX. queue/dax is 1 either way (the C
 # driver always advertises BLK_FEAT_DAX), so `mount -o dax` is refused by ext4 ("DAX unsupported by
 # block device") on an unaligned device and works on an aligned one, where files carry
-# STATX_ATTR_DAX. remove + add again sets DAX up again (devm_memunmap_pages ran).
+# STATX_ATTR_DAX. remove + add again sets DAX up again (devm_memunmap_pages ran); the SW contents saved while
+# shared (save of an idle device) are there after the re-add.
 set -euo pipefail
 . tests/lib/host.sh
 defseg DX2 4D000-4D7FF SW      # 8 MiB at 1232 MiB: aligned

@@ -9,5 +9,6 @@ defseg PRIV 4E100-4E1FF SR
 pages PRIV 0 256 >"$T/d"; "$DCSSCTL" --dir "$SEG" import PRIV "$T/d"
 vm --guests 2 --timeout 400 tests/driver/two-guests.guest
 [ "$(seg_page PRIV 0)" = PRIV:0 ] || fail "guest 0's private write reached the catalog"
-[ "$(seg_page PP 0)" = PING:0 ] && [ "$(seg_page PP 1)" = PONG:1 ] || fail "SW segment file: $(seg_page PP 0) $(seg_page PP 1)"
+# the shared SW copy lived only while loaded; nobody saved it
+[ "$(seg_page PP 0)" = "" ] || fail "SW segment's saved version changed: $(seg_page PP 0)"
 echo "ok catalog as expected"
