@@ -668,6 +668,10 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
         size >> bindings::SECTOR_SHIFT
     );
 
+    // Whatever is built under the lock but not finished is declared before the guard, so on an
+    // error it is torn down after unlocking: deleting the device waits for its sysfs readers,
+    // and `seglist` takes the lock.
+    let mut building = Building::default();
     // Held until the device is complete, so minors and segment names stay unique.
     let mut registry = DEVICES.lock();
     // Checked again under the lock: a concurrent `add` may have taken a segment meanwhile.
@@ -679,25 +683,39 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     }
     let minor = lowest_free_minor(|minor| registry.devices.iter().any(|d| d.minor == minor))?;
     disk.set_number(registry.major, minor)?;
-    let device = DcssDevice::new(first.name, start, end, first.kind, minor, registry.root)?;
-    let registration = Registration::add(&device)?;
-    let dax = if with_dax {
-        // SAFETY: `disk` outlives `dax`: both end up in `Resources`, or are dropped on the
-        // error paths below, in that order.
-        let dax = unsafe { Dax::new(start, end, disk.as_raw())? };
+    let device = building.device.insert(DcssDevice::new(
+        first.name,
+        start,
+        end,
+        first.kind,
+        minor,
+        registry.root,
+    )?);
+    building.registration = Some(Registration::add(device)?);
+    if with_dax {
+        // SAFETY: `disk` outlives the DAX set-up: it is declared before `building` here, and
+        // dropped after it in `Resources`.
+        building.dax = Some(unsafe { Dax::new(start, end, disk.as_raw())? });
         pr_info!("DAX support enabled for DCSS {}\n", input_name);
-        Some(dax)
     } else {
         pr_info!(
             "DCSS {} is not aligned to {} bytes, DAX support disabled\n",
             input_name,
             bindings::SUBSECTION_SIZE
         );
-        None
-    };
-    disk.add(&device)?;
-    disk.set_read_only(device.is_read_only());
+    }
     registry.devices.reserve(1, GFP_KERNEL)?;
+    disk.add(device)?;
+    // Nothing can fail from here on.
+    disk.set_read_only(device.is_read_only());
+    let Building {
+        dax,
+        registration: Some(registration),
+        device: Some(device),
+    } = building
+    else {
+        return Err(EINVAL);
+    };
     let state = device.state.as_mut(&mut registry);
     state.segments = segments;
     state.resources = Some(Resources {
@@ -707,6 +725,14 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     });
     registry.devices.push(device, GFP_KERNEL)?;
     Ok(())
+}
+
+/// The parts of a device `add` has set up so far; dropped in field order if it fails.
+#[derive(Default)]
+struct Building {
+    dax: Option<Dax>,
+    registration: Option<Registration>,
+    device: Option<ARef<DcssDevice>>,
 }
 
 /// `remove`: deletes the idle device `NAME`.
