@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * zvmtest: a guest-side probe of the z/VM-lite emulation (tools/qemu), for
+ * tests/emulator/. What no user-space program can reach:
+ *   cmd=STRING     run a CP command via DIAG 8 with a response buffer of
+ *                  rlen bytes (default 4096); prints rc, length and response
+ *   cmdnr=STRING   the same without a response buffer; prints rc
+ *   prot=NAME      load NAME shared, try to store into it; prints the result
+ *   bad=1          issue malformed DIAG 8/64 under an exception-table fixup;
+ *                  prints the program-interruption code each one got
+ * All results go to the kernel log as "zvmtest: ..." lines; the module then
+ * refuses to stay loaded (-EAGAIN is not used: init returns 0, rmmod it).
+ */
+#include <linux/module.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/asm-extable.h>
+#include <asm/cpcmd.h>
+#include <asm/extmem.h>
+#include <asm/lowcore.h>
+
+static char *cmd, *cmdnr, *prot;
+static int rlen = 4096;
+static bool bad;
+module_param(cmd, charp, 0);
+module_param(cmdnr, charp, 0);
+module_param(prot, charp, 0);
+module_param(rlen, int, 0);
+module_param(bad, bool, 0);
+
+static void run_cmd(void)
+{
+	char *buf = kzalloc(rlen + 1, GFP_KERNEL | GFP_DMA);
+	char *line, *p;
+	int rc = -1, len;
+
+	if (!buf)
+		return;
+	len = cpcmd(cmd, buf, rlen, &rc);
+	pr_info("zvmtest: cmd rc=%d len=%d\n", rc, len);
+	p = buf;
+	while ((line = strsep(&p, "\n")))
+		pr_info("zvmtest: | %s\n", line);
+	kfree(buf);
+}
+
+static void run_prot(void)
+{
+	unsigned long start, end;
+	unsigned char before = 0, after = 0, val;
+	long w;
+	int type;
+
+	type = segment_load(prot, SEGMENT_SHARED, &start, &end);
+	pr_info("zvmtest: prot load type=%d\n", type);
+	if (type < 0)
+		return;
+	copy_from_kernel_nofault(&before, (void *)start, 1);
+	val = before ^ 0xff;
+	/* a store into a write-protected saved segment: z/VM raises PROTECTION */
+	w = 0;
+	pagefault_disable();
+	__put_kernel_nofault((void *)start, &val, u8, fault);
+	goto stored;
+fault:
+	w = -EFAULT;
+stored:
+	pagefault_enable();
+	copy_from_kernel_nofault(&after, (void *)start, 1);
+	pr_info("zvmtest: prot store=%ld unchanged=%d\n", w, before == after);
+	segment_unload(prot);
+}
+
+/* Program-interruption code of a DIAG, or 0 if it completed */
+static int probe64(unsigned long rx, unsigned long ry)
+{
+	int done = 0, code;
+
+	preempt_disable();
+	asm volatile(
+		"	diag	%[rx],%[ry],0x64\n"
+		"0:	lhi	%[done],1\n"
+		"1:\n"
+		EX_TABLE(0b, 1b)
+		: [done] "+d" (done), [rx] "+d" (rx), [ry] "+d" (ry)
+		: : "cc", "memory");
+	code = done ? 0 : get_lowcore()->pgm_code;
+	preempt_enable();
+	return code;
+}
+
+static int probe8_odd(unsigned long cmdaddr, unsigned long len)
+{
+	/* Rx = r3 (odd) with the response flag: Rx/Rx+1 must be an even pair */
+	register unsigned long r3 asm("3") = cmdaddr;
+	register unsigned long r4 asm("4") = len | 0x40000000;
+	register unsigned long r5 asm("5") = 0;
+	int done = 0, code;
+
+	preempt_disable();
+	asm volatile(
+		"	diag	%%r3,%%r4,0x8\n"
+		"0:	lhi	%[done],1\n"
+		"1:\n"
+		EX_TABLE(0b, 1b)
+		: [done] "+d" (done), "+d" (r3), "+d" (r4), "+d" (r5)
+		: : "cc", "memory");
+	code = done ? 0 : get_lowcore()->pgm_code;
+	preempt_enable();
+	return code;
+}
+
+static int probe8(unsigned long cmdaddr, unsigned long len)
+{
+	int done = 0, code;
+
+	preempt_disable();
+	asm volatile(
+		"	diag	%[rx],%[ry],0x8\n"
+		"0:	lhi	%[done],1\n"
+		"1:\n"
+		EX_TABLE(0b, 1b)
+		: [done] "+d" (done), [rx] "+d" (cmdaddr), [ry] "+d" (len)
+		: : "cc", "memory");
+	code = done ? 0 : get_lowcore()->pgm_code;
+	preempt_enable();
+	return code;
+}
+
+static void run_bad(void)
+{
+	char *page = (char *)get_zeroed_page(GFP_KERNEL | GFP_DMA);
+	unsigned long pa;
+
+	if (!page)
+		return;
+	pa = __pa(page);
+	memcpy(page, "\xc1\xc2\xc3\x40\x40\x40\x40\x40", 8);	/* "ABC" */
+	memcpy(page + 16, "\xd8\xe4\xc5\xd9\xe8\x40\xe3\xc5\xd9\xd4", 10); /* QUERY TERM */
+	pr_info("zvmtest: bad load-misaligned-name pgm=%#x\n", probe64(pa + 1, 0x20));
+	pr_info("zvmtest: bad purge-misaligned-name pgm=%#x\n", probe64(pa + 4, 0x08));
+	pr_info("zvmtest: bad query-misaligned-qin pgm=%#x\n", probe64(pa + 2, 0x38));
+	pr_info("zvmtest: bad load-name-outside-storage pgm=%#x\n",
+		probe64(0x3fff0000000UL, 0x20));
+	pr_info("zvmtest: bad unknown-subcode pgm=%#x\n", probe64(pa, 0x0c));
+	pr_info("zvmtest: bad diag8-odd-pair pgm=%#x\n", probe8_odd(pa + 16, 10));
+	pr_info("zvmtest: bad diag8-too-long pgm=%#x\n", probe8(pa + 16, 241));
+	pr_info("zvmtest: bad diag8-cmd-outside-storage pgm=%#x\n",
+		probe8(0x3fff0000000UL, 10));
+	pr_info("zvmtest: bad diag8-good pgm=%#x\n", probe8(pa + 16, 10));
+	free_page((unsigned long)page);
+}
+
+static int __init zvmtest_init(void)
+{
+	if (cmd)
+		run_cmd();
+	if (cmdnr) {
+		int rc = -1;
+
+		cpcmd(cmdnr, NULL, 0, &rc);
+		pr_info("zvmtest: cmdnr rc=%d\n", rc);
+	}
+	if (prot)
+		run_prot();
+	if (bad)
+		run_bad();
+	pr_info("zvmtest: done\n");
+	return 0;
+}
+
+static void __exit zvmtest_exit(void)
+{
+}
+
+module_init(zvmtest_init);
+module_exit(zvmtest_exit);
+MODULE_DESCRIPTION("Probe of the z/VM-lite emulation (tests only)");
+MODULE_LICENSE("GPL");
