@@ -1,0 +1,24 @@
+# Host side of tests/emulator/*.sh (the z/VM-lite QEMU emulation, tools/qemu/), checked with the
+# in-tree C dcssblk.ko as the reference client. Source after `set -euo pipefail`.
+# shellcheck shell=bash
+# Env from tests/run: TOP, VM, DCSSCTL, T. Segments live in $SEG (a fresh catalog).
+: "${T:?}" "${VM:?}" "${DCSSCTL:?}" "${TOP:?}"
+SEG=$T/seg
+mkdir -p "$SEG"
+fail() { echo "FAIL: $*" >&2; exit 1; }
+pass() { echo "ok - $*"; }
+# defseg NAME RANGE TYPE [RANGE TYPE ...]   (hex pages, CP DEFSEG syntax)
+defseg() { "$DCSSCTL" --dir "$SEG" defseg "$@" >/dev/null; }
+# vm [tools/vm run options...] SCRIPT: guests with the z/VM emulation on $SEG, C dcssblk driver.
+vm() { "$VM" run --segments "$SEG" --env DRIVER=dcssblk "$@"; }
+# export_md5 NAME: md5 of the saved contents of NAME as dcssctl exports them.
+export_md5() { "$DCSSCTL" --dir "$SEG" export "$1" "$T/.export" && md5sum <"$T/.export" | cut -d' ' -f1; }
+# zvmtest_ko: builds the guest probe module (tests/emulator/zvmtest) in $T; prints the .ko path.
+zvmtest_ko() {
+	local k
+	k=$("$TOP/tools/build-kernel") || fail "tools/build-kernel"
+	rm -rf "$T/zvmtest"; cp -r "$TOP/tests/emulator/zvmtest" "$T/zvmtest"
+	PATH=/usr/lib/llvm-19/bin:$PATH make -s -C "$k" M="$T/zvmtest" ARCH=s390 LLVM=1 modules >&2 ||
+		fail "building zvmtest.ko"
+	echo "$T/zvmtest/zvmtest.ko"
+}
