@@ -126,7 +126,13 @@ dev_of() {
 	echo "/dev/$d"
 }
 # devices: the device names (directories) under /sys/devices/dcssblk, one a line, sorted.
-devices() { find "$SYSROOT" -mindepth 1 -maxdepth 1 -type d ! -name power -printf '%f\n' 2>/dev/null | sort; }
+devices() {
+	local d
+	for d in "$SYSROOT"/*; do
+		[ -d "$d" ] && [ ! -L "$d" ] && [ "${d##*/}" != power ] && echo "${d##*/}"
+	done
+	return 0
+}
 attr() { cat "$SYSROOT/$1/$2"; } # attr NAME shared|save|seglist
 # The block major from /proc/devices, as the paper's step 4 reads it. The ABI name is "dcssblk";
 # the Rust module may register its own module name.
