@@ -1,4 +1,4 @@
-//! The segment catalog as specified in `tools/segment-catalog.md`: one host directory holding one
+//! The segment catalog as specified in README.md, "Segment catalog format": one host directory holding one
 //! `NAME.seg` file per saved segment (4 KiB text header, then the segment contents), a `.lock`
 //! file that serialises writers, and `*.tmp` files for versions being written.
 //!
@@ -332,7 +332,7 @@ impl fmt::Display for PageRange {
     }
 }
 
-/// The validated page ranges of one segment (the catalog rules of segment-catalog.md).
+/// The validated page ranges of one segment (the catalog rules in README.md).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SegmentLayout {
     ranges: Vec<PageRange>,

@@ -18,7 +18,7 @@ const USAGE: &str = "\
 Usage: dcssctl [--dir DIR] COMMAND ...
 
 Manages the segment catalog (emulated z/VM saved segments, DCSSs) in DIR; the
-default is $DCSS_DIR, else ./segments. Format: tools/segment-catalog.md.
+default is $DCSS_DIR, else ./segments. Format: README.md, section 'Segment catalog format'.
 
 Commands:
   defseg NAME RANGE TYPE [RANGE TYPE ...]
