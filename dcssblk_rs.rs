@@ -796,16 +796,8 @@ pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller
         );
         return Err(EINVAL);
     }
-    let (mode, old) = if shared {
-        (AccessMode::Shared, AccessMode::Exclusive)
-    } else {
-        (AccessMode::Exclusive, AccessMode::Shared)
-    };
-    let old = if device.is_shared() {
-        AccessMode::Shared
-    } else {
-        old
-    };
+    let mode = AccessMode::shared_if(shared);
+    let old = AccessMode::shared_if(device.is_shared());
     let state = device.state.as_mut(&mut registry);
     let err = match switch_segments(&mut state.segments, mode, old) {
         Ok(()) => {

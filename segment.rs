@@ -180,6 +180,15 @@ pub(crate) enum AccessMode {
 }
 
 impl AccessMode {
+    /// `Shared` if `shared`, else `Exclusive`.
+    pub(crate) fn shared_if(shared: bool) -> Self {
+        if shared {
+            Self::Shared
+        } else {
+            Self::Exclusive
+        }
+    }
+
     fn as_raw(self) -> kernel::ffi::c_int {
         match self {
             Self::Shared => 0,
