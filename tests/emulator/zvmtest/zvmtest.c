@@ -8,6 +8,8 @@
  *   prot=NAME      load NAME shared, try to store into it; prints the result
  *   bad=1          issue malformed DIAG 8/64 under an exception-table fixup;
  *                  prints the program-interruption code each one got
+ *   rawload=NAME   raw DIAG X'64' LOADSHRX of NAME (no Linux checks), print
+ *                  cc, Rx and Ry, then PURGESEG twice (cc of each)
  * All results go to the kernel log as "zvmtest: ..." lines; the module then
  * refuses to stay loaded (-EAGAIN is not used: init returns 0, rmmod it).
  */
@@ -16,15 +18,17 @@
 #include <linux/uaccess.h>
 #include <asm/asm-extable.h>
 #include <asm/cpcmd.h>
+#include <asm/ebcdic.h>
 #include <asm/extmem.h>
 #include <asm/lowcore.h>
 
-static char *cmd, *cmdnr, *prot;
+static char *cmd, *cmdnr, *prot, *rawload;
 static int rlen = 4096;
 static bool bad;
 module_param(cmd, charp, 0);
 module_param(cmdnr, charp, 0);
 module_param(prot, charp, 0);
+module_param(rawload, charp, 0);
 module_param(rlen, int, 0);
 module_param(bad, bool, 0);
 
@@ -127,6 +131,46 @@ static int probe8(unsigned long cmdaddr, unsigned long len)
 	return code;
 }
 
+static int diag64_cc(unsigned long *rx, unsigned long *ry)
+{
+	int cc;
+
+	asm volatile(
+		"	diag	%[rx],%[ry],0x64\n"
+		"	ipm	%[cc]\n"
+		"	srl	%[cc],28\n"
+		: [cc] "=d" (cc), [rx] "+d" (*rx), [ry] "+d" (*ry)
+		: : "cc", "memory");
+	return cc;
+}
+
+static void run_rawload(void)
+{
+	char *name = kmalloc(8, GFP_KERNEL | GFP_DMA);
+	unsigned long rx, ry;
+	int i, cc;
+
+	if (!name)
+		return;
+	memset(name, ' ', 8);
+	for (i = 0; i < 8 && rawload[i]; i++)
+		name[i] = rawload[i];
+	ASCEBC(name, 8);
+	rx = __pa(name);
+	ry = 0x20;
+	cc = diag64_cc(&rx, &ry);
+	pr_info("zvmtest: rawload cc=%d rx=%#lx ry=%#lx\n", cc, rx, ry);
+	rx = __pa(name);
+	ry = 0x08;
+	cc = diag64_cc(&rx, &ry);
+	pr_info("zvmtest: rawpurge cc=%d\n", cc);
+	rx = __pa(name);
+	ry = 0x08;
+	cc = diag64_cc(&rx, &ry);
+	pr_info("zvmtest: rawpurge-again cc=%d\n", cc);
+	kfree(name);
+}
+
 static void run_bad(void)
 {
 	char *page = (char *)get_zeroed_page(GFP_KERNEL | GFP_DMA);
@@ -165,6 +209,8 @@ static int __init zvmtest_init(void)
 		run_prot();
 	if (bad)
 		run_bad();
+	if (rawload)
+		run_rawload();
 	pr_info("zvmtest: done\n");
 	return 0;
 }
