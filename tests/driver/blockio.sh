@@ -2,10 +2,12 @@
 # buffered); sub-page buffered writes work (page cache read-modify-write); misaligned direct I/O is
 # refused (EINVAL, by the block layer: the driver's own "not page aligned" EIO path cannot be
 # reached from user space because the logical block size is 4096); reads end at the capacity.
-# Writes to a shared SR device: write(2) gets EPERM from the block layer (disk is RO); a write bio
-# that still reaches the driver (fallocate --zero-range: zero-page fallback, which the block layer
-# only warns about) must fail with EIO and "Writing to SRB failed because it is a read-only device",
-# and the segment must stay unchanged.
+# Writes to a shared SR device fail with EPERM and leave it unchanged: the disk is read-only
+# (set_disk_ro), so write(2) (block/fops.c) and fallocate/BLKZEROOUT (block/blk-lib.c) refuse
+# before any bio exists. The driver's own check ("Writing to X failed because it is a read-only
+# device", EIO) is therefore unreachable from user space in 7.2: every user-space write path checks
+# bdev_read_only() first, access-mode changes need the device closed, and the stacking drivers that
+# skip the check (dm, md) are not in the test kernel. After shared=0 the same zeroing works.
 set -euo pipefail
 . tests/lib/host.sh
 defseg SWB 46000-461FF SW
