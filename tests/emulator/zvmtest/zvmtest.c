@@ -8,6 +8,7 @@
  *   prot=NAME      load NAME shared, try to store into it; prints the result
  *   bad=1          issue malformed DIAG 8/64 under an exception-table fixup;
  *                  prints the program-interruption code each one got
+ *   iucv=1         IUCV QUERY (B2F0); prints its cc or program-interruption code
  *   rawload=NAME   raw DIAG X'64' LOADSHRX of NAME (no Linux checks), print
  *                  cc, Rx and Ry, then PURGESEG twice (cc of each)
  * All results go to the kernel log as "zvmtest: ..." lines; the module then
@@ -24,13 +25,14 @@
 
 static char *cmd, *cmdnr, *prot, *rawload;
 static int rlen = 4096;
-static bool bad;
+static bool bad, iucv;
 module_param(cmd, charp, 0);
 module_param(cmdnr, charp, 0);
 module_param(prot, charp, 0);
 module_param(rawload, charp, 0);
 module_param(rlen, int, 0);
 module_param(bad, bool, 0);
+module_param(iucv, bool, 0);
 
 static void run_cmd(void)
 {
@@ -171,6 +173,27 @@ static void run_rawload(void)
 	kfree(name);
 }
 
+static void run_iucv(void)
+{
+	register unsigned long r0 asm("0") = 0;		/* IUCV QUERY */
+	register unsigned long r1 asm("1") = 0;
+	int cc = -1, done = 0, code;
+
+	preempt_disable();
+	asm volatile(
+		"	.long	0xb2f01000\n"
+		"0:	ipm	%[cc]\n"
+		"	srl	%[cc],28\n"
+		"	lhi	%[done],1\n"
+		"1:\n"
+		EX_TABLE(0b, 1b)
+		: [cc] "+d" (cc), [done] "+d" (done), "+d" (r0), "+d" (r1)
+		: : "cc", "memory");
+	code = done ? 0 : get_lowcore()->pgm_code;
+	preempt_enable();
+	pr_info("zvmtest: iucv cc=%d pgm=%#x\n", done ? cc : -1, code);
+}
+
 static void run_bad(void)
 {
 	char *page = (char *)get_zeroed_page(GFP_KERNEL | GFP_DMA);
@@ -211,6 +234,8 @@ static int __init zvmtest_init(void)
 		run_bad();
 	if (rawload)
 		run_rawload();
+	if (iucv)
+		run_iucv();
 	pr_info("zvmtest: done\n");
 	return 0;
 }
