@@ -7,10 +7,10 @@
 set -euo pipefail
 . tests/lib/host.sh
 defseg JAISTSEG 40000-41FFF SR        # 32 MiB at 1 GiB, 2 MiB aligned (guest RAM: 512 MiB)
-vm --env FS=ext4 tests/driver/workflow.build.guest
+vm --timeout 600 --env FS=ext4 tests/driver/workflow.build.guest
 # the saved segment holds the file system (ext2/3/4 magic 0xEF53 at byte 1080)
 "$DCSSCTL" --dir "$SEG" export JAISTSEG "$T/jaist.img"
 magic=$(dd if="$T/jaist.img" bs=1 skip=1080 count=2 2>/dev/null | od -An -tx1 | tr -d ' ')
 [ "$magic" = 53ef ] || fail "no file system in the saved JAISTSEG (magic '$magic')"
 echo "ok saved JAISTSEG holds a file system"
-vm --env FS=ext4 tests/driver/workflow.use.guest
+vm --timeout 600 --env FS=ext4 tests/driver/workflow.use.guest
