@@ -1,10 +1,10 @@
 # DAX (spec 5.5, quirk 8): set up only when the device's start AND end+1 are 2 MiB aligned
 # ("DAX support enabled for DCSS X"); otherwise "DCSS X is not aligned to 2097152 bytes, DAX
 # support disabled" and a plain block device. The alignment is that of the whole device: two
-# 1 MiB members that together span an aligned 2 MiB get DAX. queue/dax is 1 either way (the C
-# driver always advertises BLK_FEAT_DAX), so `mount -o dax` is refused by ext4 ("DAX unsupported by
-# block device") on an unaligned device and works on an aligned one, where files carry
-# STATX_ATTR_DAX. remove + add again sets DAX up again (devm_memunmap_pages ran); the SW contents saved while
+# 1 MiB members that together span an aligned 2 MiB get DAX. `mount -o dax` is refused by ext4
+# ("DAX unsupported by block device") on an unaligned device and works on an aligned one, where
+# files carry STATX_ATTR_DAX. queue/dax on an unaligned device: 1 with the C driver (it always
+# advertises BLK_FEAT_DAX, quirk 8), 0 with dcssblk_rs (deliberate fix, docs-driver-differences 3). remove + add again sets DAX up again (devm_memunmap_pages ran); the SW contents saved while
 # shared (save of an idle device) are there after the re-add.
 set -euo pipefail
 . tests/lib/host.sh
