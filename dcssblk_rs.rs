@@ -14,11 +14,9 @@ mod dax;
 mod segment;
 mod sysfs;
 
-use core::{
-    ptr::{
-        self,
-        NonNull, //
-    }, //
+use core::ptr::{
+    self,
+    NonNull, //
 };
 use dax::Dax;
 use kernel::{
@@ -628,7 +626,9 @@ fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
 /// Who asks for a device change: a sysfs attribute of that very device (which must then remove
 /// itself with `device_remove_file_self`), or the kernel (`segments=`).
 pub(crate) enum Caller {
+    /// A store to this attribute of the device.
     Attribute(*const bindings::device_attribute),
+    /// The module itself.
     Kernel,
 }
 
@@ -652,11 +652,15 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     for segment in &segments {
         extents.push(*segment.extent(), GFP_KERNEL)?;
     }
-    segment::check_contiguous(&extents)?;
-    // The loop ran at least once (`split` yields one item for any text).
-    let first: &Extent = extents.first().ok_or(EINVAL)?;
-    let start = extents.iter().map(|e| e.start).min().unwrap_or(first.start);
-    let end = extents.iter().map(|e| e.end).max().unwrap_or(first.end);
+    // The device is named after the first segment given and has its type.
+    let first: Extent = *extents.first().ok_or(EINVAL)?;
+    segment::check_set(&mut extents).map_err(|err| {
+        err.log();
+        EINVAL
+    })?;
+    // Sorted by address now, and contiguous.
+    let start = extents.first().map_or(first.start, |extent| extent.start);
+    let end = extents.last().map_or(first.end, |extent| extent.end);
     let with_dax = dax::is_dax_capable(start, end);
     let size = end - start + 1;
     let input_name = BStr::from_bytes(text);

@@ -210,36 +210,48 @@ pub(crate) struct Extent {
     pub(crate) kind: SegmentType,
 }
 
-/// Checks that the segments of one device form a single contiguous range of compatible types.
+/// Why segments cannot form one device; both cases are `EINVAL` for the user.
+#[derive(Debug, PartialEq)]
+pub(crate) enum SetError {
+    /// A gap (or overlap) between two segments adjacent in address order.
+    NotContiguous(SegmentName, SegmentName),
+    /// Two segments adjacent in address order whose types do not mix.
+    IncompatibleTypes(SegmentName, SegmentName),
+}
+
+impl SetError {
+    /// Logs the C driver's message for this error.
+    pub(crate) fn log(&self) {
+        match self {
+            Self::NotContiguous(low, high) => {
+                pr_err!("Adjacent DCSSs {} and {} are not contiguous\n", low, high)
+            }
+            Self::IncompatibleTypes(low, high) => {
+                pr_err!("DCSS {} and DCSS {} have incompatible types\n", low, high)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for SegmentName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// Checks that the segments of one device form a single contiguous range of compatible types,
+/// like the C driver's `dcssblk_is_continuous`.
 ///
-/// They may be given in any order; they are checked in address order. Logs and fails with
-/// `EINVAL` like the C driver (`dcssblk_is_continuous`).
-pub(crate) fn check_contiguous(extents: &[Extent]) -> Result {
-    if extents.len() <= 1 {
-        return Ok(());
-    }
-    let mut sorted = KVec::with_capacity(extents.len(), GFP_KERNEL)?;
-    for extent in extents {
-        sorted.push(*extent, GFP_KERNEL)?;
-    }
-    sorted.sort_unstable_by_key(|extent| extent.start);
-    for pair in sorted.windows(2) {
+/// The segments may be given in any order; `extents` is sorted by address to check them.
+pub(crate) fn check_set(extents: &mut [Extent]) -> Result<(), SetError> {
+    extents.sort_unstable_by_key(|extent| extent.start);
+    for pair in extents.windows(2) {
         let (low, high) = (&pair[0], &pair[1]);
         if low.end.checked_add(1) != Some(high.start) {
-            pr_err!(
-                "Adjacent DCSSs {} and {} are not contiguous\n",
-                low.name,
-                high.name
-            );
-            return Err(EINVAL);
+            return Err(SetError::NotContiguous(low.name, high.name));
         }
         if !low.kind.is_compatible_with(high.kind) {
-            pr_err!(
-                "DCSS {} and DCSS {} have incompatible types\n",
-                low.name,
-                high.name
-            );
-            return Err(EINVAL);
+            return Err(SetError::IncompatibleTypes(low.name, high.name));
         }
     }
     Ok(())
@@ -450,15 +462,23 @@ mod tests {
         let a = extent(b"A", 32 * MB, 33 * MB - 1, SegmentType::Sw)?;
         let b = extent(b"B", 33 * MB, 35 * MB - 1, SegmentType::Sw)?;
         let c = extent(b"C", 35 * MB, 36 * MB - 1, SegmentType::Sw)?;
-        assert!(check_contiguous(&[]).is_ok());
-        assert!(check_contiguous(&[a]).is_ok());
-        assert!(check_contiguous(&[a, b, c]).is_ok());
-        // Any order is fine.
-        assert!(check_contiguous(&[c, a, b]).is_ok());
+        assert_eq!(check_set(&mut []), Ok(()));
+        assert_eq!(check_set(&mut [a]), Ok(()));
+        assert_eq!(check_set(&mut [a, b, c]), Ok(()));
+        // Any order is fine; the check sorts by address.
+        let mut shuffled = [c, a, b];
+        assert_eq!(check_set(&mut shuffled), Ok(()));
+        assert!(shuffled[0].name == a.name && shuffled[2].name == c.name);
         // A gap.
-        assert_eq!(check_contiguous(&[a, c]).err(), Some(EINVAL));
+        assert_eq!(
+            check_set(&mut [c, a]),
+            Err(SetError::NotContiguous(a.name, c.name))
+        );
         // The same segment twice.
-        assert_eq!(check_contiguous(&[a, a]).err(), Some(EINVAL));
+        assert_eq!(
+            check_set(&mut [a, a]),
+            Err(SetError::NotContiguous(a.name, a.name))
+        );
         Ok(())
     }
 
@@ -469,9 +489,15 @@ mod tests {
         let en = extent(b"EN", MB, 2 * MB - 1, SegmentType::En)?;
         let er = extent(b"ER", MB, 2 * MB - 1, SegmentType::Er)?;
         let sw = extent(b"SW", MB, 2 * MB - 1, SegmentType::Sw)?;
-        assert!(check_contiguous(&[ew, en]).is_ok());
-        assert_eq!(check_contiguous(&[ew, er]).err(), Some(EINVAL));
-        assert_eq!(check_contiguous(&[ew, sw]).err(), Some(EINVAL));
+        assert_eq!(check_set(&mut [ew, en]), Ok(()));
+        assert_eq!(
+            check_set(&mut [er, ew]),
+            Err(SetError::IncompatibleTypes(ew.name, er.name))
+        );
+        assert_eq!(
+            check_set(&mut [ew, sw]),
+            Err(SetError::IncompatibleTypes(ew.name, sw.name))
+        );
         Ok(())
     }
 }
