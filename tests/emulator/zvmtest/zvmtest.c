@@ -11,6 +11,7 @@
  *   iucv=1         IUCV QUERY (B2F0); prints its cc or program-interruption code
  *   rawload=NAME   raw DIAG X'64' LOADSHRX of NAME (no Linux checks), print
  *                  cc, Rx and Ry, then PURGESEG twice (cc of each)
+ *   rawpurge=NAME  raw PURGESEG of NAME; prints its cc (1 = was not loaded)
  * All results go to the kernel log as "zvmtest: ..." lines; the module then
  * refuses to stay loaded (-EAGAIN is not used: init returns 0, rmmod it).
  */
@@ -23,13 +24,14 @@
 #include <asm/extmem.h>
 #include <asm/lowcore.h>
 
-static char *cmd, *cmdnr, *prot, *rawload;
+static char *cmd, *cmdnr, *prot, *rawload, *rawpurge;
 static int rlen = 4096;
 static bool bad, iucv;
 module_param(cmd, charp, 0);
 module_param(cmdnr, charp, 0);
 module_param(prot, charp, 0);
 module_param(rawload, charp, 0);
+module_param(rawpurge, charp, 0);
 module_param(rlen, int, 0);
 module_param(bad, bool, 0);
 module_param(iucv, bool, 0);
@@ -146,18 +148,40 @@ static int diag64_cc(unsigned long *rx, unsigned long *ry)
 	return cc;
 }
 
-static void run_rawload(void)
+static char *ebcdic_name(const char *ascii)
 {
 	char *name = kmalloc(8, GFP_KERNEL | GFP_DMA);
-	unsigned long rx, ry;
-	int i, cc;
+	int i;
+
+	if (!name)
+		return NULL;
+	memset(name, ' ', 8);
+	for (i = 0; i < 8 && ascii[i]; i++)
+		name[i] = ascii[i];
+	ASCEBC(name, 8);
+	return name;
+}
+
+static void run_rawpurge(void)
+{
+	char *name = ebcdic_name(rawpurge);
+	unsigned long rx, ry = 0x08;
 
 	if (!name)
 		return;
-	memset(name, ' ', 8);
-	for (i = 0; i < 8 && rawload[i]; i++)
-		name[i] = rawload[i];
-	ASCEBC(name, 8);
+	rx = __pa(name);
+	pr_info("zvmtest: rawpurge cc=%d\n", diag64_cc(&rx, &ry));
+	kfree(name);
+}
+
+static void run_rawload(void)
+{
+	char *name = ebcdic_name(rawload);
+	unsigned long rx, ry;
+	int cc;
+
+	if (!name)
+		return;
 	rx = __pa(name);
 	ry = 0x20;
 	cc = diag64_cc(&rx, &ry);
@@ -236,6 +260,8 @@ static int __init zvmtest_init(void)
 		run_rawload();
 	if (iucv)
 		run_iucv();
+	if (rawpurge)
+		run_rawpurge();
 	pr_info("zvmtest: done\n");
 	return 0;
 }
