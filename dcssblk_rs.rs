@@ -623,13 +623,51 @@ fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
     })
 }
 
-/// Who asks for a device change: a sysfs attribute of that very device (which must then remove
-/// itself with `device_remove_file_self`), or the kernel (`segments=`).
+/// Who asks for a device change: a store to one of that device's own sysfs attributes (which
+/// must then remove itself with `device_remove_file_self`), or the module (`segments=`).
 pub(crate) enum Caller {
     /// A store to this attribute of the device.
-    Attribute(*const bindings::device_attribute),
+    Attribute(RunningStore),
     /// The module itself.
     Kernel,
+}
+
+/// A sysfs attribute whose `store` callback is running on a segment device.
+///
+/// # Invariants
+///
+/// `attr` is that attribute, and the store is running on the device this token is used with.
+pub(crate) struct RunningStore {
+    attr: *const bindings::device_attribute,
+}
+
+impl RunningStore {
+    /// # Safety
+    ///
+    /// `attr` must be the attribute whose store callback is running, and the token may only be
+    /// used, during that callback, with the device the store is for.
+    pub(crate) unsafe fn new(attr: *const bindings::device_attribute) -> Self {
+        // INVARIANT: Per the safety requirements.
+        Self { attr }
+    }
+}
+
+impl Detached {
+    /// Tears the device down from within a store to one of its own attributes.
+    ///
+    /// Deleting a device waits for its running attribute callbacks, so the running store first
+    /// gives up its active reference (`device_remove_file_self`); the rest is as on drop.
+    fn finish_from(mut self, store: RunningStore) {
+        self.dax = None;
+        self.disk = None;
+        self.segments = KVec::new();
+        // SAFETY: By the invariant of `RunningStore`, `store.attr` is running on this device.
+        if !unsafe { bindings::device_remove_file_self(self._device.as_raw(), store.attr) } {
+            // Someone else is removing the attribute, hence the device, already; leave the
+            // deletion to them, as the C driver does.
+            core::mem::forget(self.registration.take());
+        }
+    }
 }
 
 /// `add`: creates a device from the segments `NAME[:NAME...]`, loaded shared.
@@ -821,21 +859,12 @@ pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller
     let Some(index) = registry.devices.iter().position(|d| ptr::eq(&**d, device)) else {
         return Err(err);
     };
-    let mut detached = detach(&mut registry, index)?;
+    let detached = detach(&mut registry, index)?;
     drop(registry);
-    if let Caller::Attribute(attr) = caller {
-        detached.dax = None;
-        detached.disk = None;
-        detached.segments = KVec::new();
-        // The store runs inside one of the device's attributes; deleting the device would wait
-        // for that attribute to finish, so it first drops out of sysfs's active reference.
-        // SAFETY: `attr` is the attribute being written on this device.
-        if !unsafe { bindings::device_remove_file_self(device.as_raw(), attr) } {
-            // Someone else is removing the attribute already, so the device as well.
-            core::mem::forget(detached.registration.take());
-        }
+    match caller {
+        Caller::Attribute(store) => detached.finish_from(store),
+        Caller::Kernel => drop(detached),
     }
-    drop(detached);
     Err(err)
 }
 
@@ -939,20 +968,95 @@ unsafe extern "C" fn dcssblk_rs_release(disk: *mut bindings::gendisk) {
     }
 }
 
+/// A bio handed to `submit_bio`, owned until it is completed.
+///
+/// # Invariants
+///
+/// `raw` is a live bio for one of our disks, not yet completed.
+struct Bio {
+    raw: NonNull<bindings::bio>,
+}
+
+/// One segment of a bio: `len` bytes at kernel address `addr`.
+struct BioSegment {
+    addr: *mut u8,
+    len: usize,
+}
+
+impl Bio {
+    /// # Safety
+    ///
+    /// `raw` must be a live bio submitted to one of our disks; the returned object must be the
+    /// only one to complete it.
+    unsafe fn from_raw(raw: NonNull<bindings::bio>) -> Self {
+        // INVARIANT: Per the safety requirements.
+        Self { raw }
+    }
+
+    /// The device the bio is for.
+    fn device(&self) -> Option<&DcssDevice> {
+        // SAFETY: The bio and its block device are live (type invariant); the disk is one of
+        // ours, so `from_disk` applies.
+        unsafe { DcssDevice::from_disk((*(*self.raw.as_ptr()).bi_bdev).bd_disk) }
+    }
+
+    /// First sector and size in bytes.
+    fn extent(&self) -> (u64, u32) {
+        // SAFETY: The bio is live (type invariant).
+        let iter = unsafe { (*self.raw.as_ptr()).bi_iter };
+        (iter.bi_sector, iter.bi_size)
+    }
+
+    fn is_write(&self) -> bool {
+        // SAFETY: The bio is live (type invariant).
+        unsafe { glue::dcssblk_rs_bio_is_write(self.raw.as_ptr()) }
+    }
+
+    /// Calls `f` for each segment (`bio_for_each_segment`); stops at the first error.
+    fn try_for_each_segment(&self, mut f: impl FnMut(BioSegment) -> Result) -> Result {
+        // SAFETY: The bio is live (type invariant).
+        let mut iter = unsafe { (*self.raw.as_ptr()).bi_iter };
+        let mut bvec = bindings::bio_vec {
+            bv_page: ptr::null_mut(),
+            bv_len: 0,
+            bv_offset: 0,
+        };
+        // SAFETY: The bio is live; `iter` is a private copy of its iterator and `bvec` is valid
+        // for writes.
+        while unsafe { glue::dcssblk_rs_bio_next_segment(self.raw.as_ptr(), &mut iter, &mut bvec) }
+        {
+            // SAFETY: `bvec` now describes part of a page of the bio (s390 has no highmem, so
+            // every page has a kernel address).
+            let addr = unsafe { glue::dcssblk_rs_bvec_virt(&mut bvec) }.cast::<u8>();
+            f(BioSegment {
+                addr,
+                len: bvec.bv_len as usize,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Completes the bio: success, or `BLK_STS_IOERR`.
+    fn complete(self, result: Result) {
+        match result {
+            // SAFETY: The bio is live and completed exactly once, here (type invariant).
+            Ok(()) => unsafe { bindings::bio_endio(self.raw.as_ptr()) },
+            // SAFETY: As above.
+            Err(_) => unsafe { glue::dcssblk_rs_bio_io_error(self.raw.as_ptr()) },
+        }
+    }
+}
+
 /// Copies a bio's pages from or to the segment memory.
 ///
 /// Like the C driver, only whole, page-aligned pages at 4 KiB-aligned device offsets are
 /// served; anything else, and writes to write-protected segments, are I/O errors.
-fn transfer(device: &DcssDevice, bio: *mut bindings::bio) -> Result {
-    // SAFETY: The bio is live during `submit_bio`.
-    let mut iter = unsafe { (*bio).bi_iter };
-    if iter.bi_sector % (BLOCK_SIZE >> bindings::SECTOR_SHIFT) != 0
-        || iter.bi_size as usize % PAGE_SIZE != 0
-    {
+fn transfer(device: &DcssDevice, bio: &Bio) -> Result {
+    let (sector, size) = bio.extent();
+    if sector % (BLOCK_SIZE >> bindings::SECTOR_SHIFT) != 0 || size as usize % PAGE_SIZE != 0 {
         return Err(EIO);
     }
-    // SAFETY: The bio is live.
-    let is_write = unsafe { glue::dcssblk_rs_bio_is_write(bio) };
+    let is_write = bio.is_write();
     if is_write && device.is_read_only() {
         pr_warn!(
             "Writing to {} failed because it is a read-only device\n",
@@ -960,38 +1064,29 @@ fn transfer(device: &DcssDevice, bio: *mut bindings::bio) -> Result {
         );
         return Err(EIO);
     }
-    let mut offset = iter.bi_sector << bindings::SECTOR_SHIFT;
-    let mut bvec = bindings::bio_vec {
-        bv_page: ptr::null_mut(),
-        bv_len: 0,
-        bv_offset: 0,
-    };
-    // SAFETY: The bio is live; `iter` is a copy of its iterator and `bvec` valid for writes.
-    while unsafe { glue::dcssblk_rs_bio_next_segment(bio, &mut iter, &mut bvec) } {
-        // SAFETY: `bvec` describes a page of the bio (no highmem on s390).
-        let page = unsafe { glue::dcssblk_rs_bvec_virt(&mut bvec) }.cast::<u8>();
-        let len = bvec.bv_len as usize;
-        if page as usize % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 {
+    let mut offset = sector << bindings::SECTOR_SHIFT;
+    bio.try_for_each_segment(|segment| {
+        if segment.addr as usize % PAGE_SIZE != 0 || segment.len % PAGE_SIZE != 0 {
             return Err(EIO);
         }
-        let end = offset.checked_add(len as u64).ok_or(EIO)?;
+        let end = offset.checked_add(segment.len as u64).ok_or(EIO)?;
         if end > device.size() {
             return Err(EIO);
         }
-        let segment_memory = phys_to_virt(device.start + offset);
-        // SAFETY: `page` is `len` bytes of a bio page; `segment_memory` is `len` bytes inside
-        // the device's segments (checked above), mapped while the disk exists. They cannot
-        // overlap: one is segment memory, the other a page of guest RAM.
+        let memory = phys_to_virt(device.start + offset);
+        // SAFETY: `segment` is `len` bytes of a page of the bio; `memory` is `len` bytes inside
+        // the device's segments (checked above), mapped as long as the disk exists. They do not
+        // overlap: one is segment memory, the other guest RAM.
         unsafe {
             if is_write {
-                ptr::copy_nonoverlapping(page, segment_memory, len);
+                ptr::copy_nonoverlapping(segment.addr, memory, segment.len);
             } else {
-                ptr::copy_nonoverlapping(segment_memory, page, len);
+                ptr::copy_nonoverlapping(memory, segment.addr, segment.len);
             }
         }
         offset = end;
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// `block_device_operations.submit_bio`.
@@ -1001,14 +1096,16 @@ fn transfer(device: &DcssDevice, bio: *mut bindings::bio) -> Result {
 /// Called by the block layer with a live bio for one of our disks.
 #[no_mangle]
 unsafe extern "C" fn dcssblk_rs_submit_bio(bio: *mut bindings::bio) {
-    // SAFETY: The bio and its block device are live; the disk is one of ours.
-    let device = unsafe { DcssDevice::from_disk((*(*bio).bi_bdev).bd_disk) };
-    match device.map(|device| transfer(device, bio)) {
-        // SAFETY: The bio is live and completed exactly once.
-        Some(Ok(())) => unsafe { bindings::bio_endio(bio) },
-        // SAFETY: The bio is live and completed exactly once.
-        _ => unsafe { glue::dcssblk_rs_bio_io_error(bio) },
-    }
+    let Some(raw) = NonNull::new(bio) else {
+        return;
+    };
+    // SAFETY: The block layer hands over a live bio for one of our disks.
+    let bio = unsafe { Bio::from_raw(raw) };
+    let result = bio
+        .device()
+        .ok_or(EIO)
+        .and_then(|device| transfer(device, &bio));
+    bio.complete(result);
 }
 
 #[kunit_tests(dcssblk_rs_main)]

@@ -203,8 +203,10 @@ unsafe extern "C" fn dcssblk_rs_shared_store(
     let device = unsafe { DcssDevice::from_raw(dev) };
     // SAFETY: Per the function's safety requirements.
     let input = unsafe { store_input(buf, count) };
+    // SAFETY: `attr` is the attribute whose store is running, on `device`.
+    let store = unsafe { crate::RunningStore::new(attr) };
     let result = parse_flag(input)
-        .and_then(|flag| crate::set_shared(device, flag, crate::Caller::Attribute(attr)));
+        .and_then(|flag| crate::set_shared(device, flag, crate::Caller::Attribute(store)));
     store_result(result, count)
 }
 
