@@ -3,6 +3,7 @@
 #   make KDIR=/path      build against your own Rust-enabled s390 kernel build tree
 #   make check           every test: host unit tests, KUnit in a guest, guest integration tests
 #   make demo            the paper's workflow in emulated z/VM guests
+#   make bench           the Rust and the C driver side by side, ratio per workload
 #   make clippy | rustfmt | rustfmtcheck | clean
 
 SHELL := /bin/bash
@@ -14,7 +15,7 @@ CLIPPY_DRIVER ?= /usr/bin/clippy-driver
 KBUILD_ARGS = ARCH=s390 LLVM=1 RUSTC=$(RUSTC) CLIPPY_DRIVER=$(CLIPPY_DRIVER)
 KDIR_FROM_CACHE = $(shell $(TOP)/tools/build-kernel)
 
-.PHONY: all module clippy rustfmt rustfmtcheck check demo clean kernel qemu dcssctl setup
+.PHONY: all module clippy rustfmt rustfmtcheck check demo bench clean kernel qemu dcssctl setup
 
 all: module
 
@@ -47,6 +48,9 @@ check:
 
 demo:
 	$(TOP)/tools/demo
+
+bench:
+	$(TOP)/tools/bench
 
 clean:
 	-$(MAKE) -C $(or $(KDIR),$(KDIR_FROM_CACHE)) M=$(TOP) $(KBUILD_ARGS) clean
