@@ -386,7 +386,8 @@ bad:
 static int zvm_catalog_lock(void)
 {
     g_autofree char *path = g_strdup_printf("%s/.lock", zvm.dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    /* read-only is enough for flock(2) (as dcssctl opens it) */
+    int fd = open(path, O_RDONLY | O_CREAT | O_CLOEXEC, 0644);
 
     if (fd >= 0 && flock(fd, LOCK_EX) < 0) {
         close(fd);
