@@ -203,7 +203,8 @@ static void zvm_real_rw(CPUS390XState *env, uint64_t addr, void *buf,
     uint8_t *p = buf;
 
     while (len) {
-        uint64_t chunk = MIN(len, TARGET_PAGE_SIZE - (addr & ~TARGET_PAGE_MASK));
+        uint64_t chunk = MIN(len,
+                             TARGET_PAGE_SIZE - (addr & ~TARGET_PAGE_MASK));
         hwaddr abs = mmu_real2abs(env, addr);
         MemTxResult res;
 
@@ -745,6 +746,7 @@ uint32_t zvm_diag64(CPUS390XState *env, uint32_t r1, uint32_t r3,
     uint64_t subcode = env->regs[r3];
     uint64_t start, end;
     char name[9];
+    bool reloaded;
     int rc;
 
     switch (subcode) {
@@ -754,8 +756,13 @@ uint32_t zvm_diag64(CPUS390XState *env, uint32_t r1, uint32_t r3,
     case 0x24:      /* LOADNSRX */
         zvm_read_name(env, zvm_reg_addr(env, r1), name, ra);
         bql_lock();
+        reloaded = zvm_find_loaded(name) != NULL;
         rc = zvm_load(name, subcode == 0x20, &start, &end);
         bql_unlock();
+        if (reloaded) {
+            /* zvm_load purged the old copy first: see PURGESEG */
+            tb_flush(env_cpu(env));
+        }
         if (rc) {
             env->regs[r3] = rc;
             return 2;

@@ -32,7 +32,8 @@ extern uint64_t zvm_ro_lowest;
 bool zvm_frame_readonly_slow(hwaddr addr);
 static inline bool zvm_frame_readonly(hwaddr addr)
 {
-    return addr >= qatomic_read(&zvm_ro_lowest) && zvm_frame_readonly_slow(addr);
+    return addr >= qatomic_read(&zvm_ro_lowest) &&
+           zvm_frame_readonly_slow(addr);
 }
 
 #endif
