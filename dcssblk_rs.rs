@@ -670,6 +670,12 @@ impl Detached {
     }
 }
 
+/// The segment names of an `add` request, validated one at a time: an empty name (also after a
+/// trailing `:`) or one longer than eight bytes is `ENAMETOOLONG` when it is reached.
+fn requested_names(text: &[u8]) -> impl Iterator<Item = Result<SegmentName>> + '_ {
+    text.split(|&c| c == b':').map(SegmentName::new)
+}
+
 /// `add`: creates a device from the segments `NAME[:NAME...]`, loaded shared.
 pub(crate) fn add_device(input: &[u8]) -> Result {
     if matches!(input.first(), None | Some(b'\0' | b'\n')) {
@@ -679,8 +685,8 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     let mut segments = KVec::new();
     // Each name is checked and loaded before the next one is parsed, so the errno for a bad
     // list is the C driver's.
-    for raw in text.split(|&c| c == b':') {
-        let name = SegmentName::new(raw)?;
+    for name in requested_names(text) {
+        let name = name?;
         if segment_in_use(&DEVICES.lock(), &name) {
             return Err(EEXIST);
         }
@@ -1153,6 +1159,41 @@ mod tests {
         assert!(got[1].1);
         assert_eq!(&got[2].0[..], b"c");
         assert!(!got[2].1);
+        Ok(())
+    }
+
+    #[test]
+    fn add_request_names() -> Result {
+        let names = |text| -> Result<KVec<Option<KVec<u8>>>> {
+            let mut out = KVec::new();
+            for name in requested_names(text) {
+                let name = match name {
+                    Ok(name) => {
+                        let mut bytes = KVec::new();
+                        bytes.extend_from_slice(name.as_bytes(), GFP_KERNEL)?;
+                        Some(bytes)
+                    }
+                    Err(err) => {
+                        assert_eq!(err, segment::name_too_long());
+                        None
+                    }
+                };
+                out.push(name, GFP_KERNEL)?;
+            }
+            Ok(out)
+        };
+        let got = names(b"a:Bc")?;
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].as_deref(), Some(&b"A"[..]));
+        assert_eq!(got[1].as_deref(), Some(&b"BC"[..]));
+        // Trailing colon: the last name is empty.
+        let got = names(b"a:")?;
+        assert_eq!(got.len(), 2);
+        assert!(got[1].is_none());
+        // Empty name in the middle, and first.
+        assert!(names(b"a::b")?[1].is_none());
+        assert!(names(b":a")?[0].is_none());
+        assert!(names(b"a:ABCDEFGHI")?[1].is_none());
         Ok(())
     }
 
