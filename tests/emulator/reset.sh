@@ -22,7 +22,7 @@ truncate -s 1M "$T/disk"
 timeout 200 "$qemu" -machine "s390-ccw-virtio,zvm-segments=$SEG" -cpu max -m 512M -nographic \
 	-nodefaults -chardev stdio,id=con,signal=off -device sclpconsole,chardev=con \
 	-kernel "$kdir/arch/s390/boot/bzImage" -initrd "$T/initrd" \
-	-append "console=ttysclp0 panic=-1 oops=panic loglevel=7" \
+	-append "console=ttysclp0 panic=-1 oops=panic loglevel=7 rcupdate.rcu_cpu_stall_timeout=300 nowatchdog" \
 	-drive "file=$T/disk,format=raw,if=none,id=d" -device virtio-blk-ccw,drive=d \
 	</dev/null 2>&1 | tr -d '\r' | tee "$T/console"
 [ "$(grep -c 'Linux version' "$T/console")" = 2 ] || fail "expected two boots"
