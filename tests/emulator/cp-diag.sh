@@ -8,6 +8,9 @@ ko=$(zvmtest_ko)
 defseg SRP 20000-200FF SR
 defseg LOW 1000-10FF SR             # inside the guest's 512 MiB
 defseg EWS 20200-202FF EW
+defseg ERP 20400-204FF ER
+defseg SCP 20600-206FF SC
+defseg SWP 20800-208FF SW
 head -c $((1 << 20)) /dev/urandom >"$T/d"; "$DCSSCTL" --dir "$SEG" import SRP "$T/d"
 "$VM" run --segments "$SEG" --env DRIVER=dcssblk --module "$ko" tests/emulator/cp-diag.guest
 [ ! -e "$SEG/LOW.seg" ] || fail "PURGE NSS NAME LOW left LOW.seg"
