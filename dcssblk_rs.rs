@@ -10,6 +10,47 @@
 //! allocation, and the block device operations. Segments are in [`segment`], DAX in [`dax`],
 //! the sysfs callbacks in [`sysfs`].
 
+/// The prefix of every message the driver prints. The kernel crate's `pr_*` macros use the module
+/// name (`dcssblk_rs`); the C driver's `pr_fmt` is `KMSG_COMPONENT ": "` with `KMSG_COMPONENT`
+/// `"dcssblk"`, and admin scripts and IBM's message documentation match `dcssblk: ...`. So the
+/// driver prints through [`dcss_info!`], [`dcss_warn!`] and [`dcss_err!`] instead, which make the
+/// messages identical to C's.
+const LOG_PREFIX: &CStr = c"dcssblk";
+
+/// `pr_*` with [`LOG_PREFIX`]: `kernel::print_macro!` with our prefix in place of `__LOG_PREFIX`.
+macro_rules! dcss_print {
+    ($level:ident, $($arg:tt)+) => {
+        // As in `print_macro!`: the `match` keeps the temporaries of `fmt!` alive, and the
+        // arguments are expanded outside the `unsafe` block.
+        match ::kernel::prelude::fmt!($($arg)+) {
+            // SAFETY: The format string is one of the fixed ones in `format_strings`, and the
+            // prefix comes from a `CStr`, so it is NUL-terminated.
+            args => unsafe {
+                ::kernel::print::call_printk(
+                    &::kernel::print::format_strings::$level,
+                    crate::LOG_PREFIX.to_bytes_with_nul(),
+                    args,
+                )
+            },
+        }
+    };
+}
+
+/// `pr_info!` with the C driver's prefix `dcssblk: `.
+macro_rules! dcss_info {
+    ($($arg:tt)+) => { dcss_print!(INFO, $($arg)+) };
+}
+
+/// `pr_warn!` with the C driver's prefix `dcssblk: `.
+macro_rules! dcss_warn {
+    ($($arg:tt)+) => { dcss_print!(WARNING, $($arg)+) };
+}
+
+/// `pr_err!` with the C driver's prefix `dcssblk: `.
+macro_rules! dcss_err {
+    ($($arg:tt)+) => { dcss_print!(ERR, $($arg)+) };
+}
+
 mod dax;
 mod segment;
 mod sysfs;
@@ -709,7 +750,7 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     let size = end - start + 1;
     let input_name = BStr::from_bytes(text);
     let mut disk = Disk::alloc(with_dax, size >> bindings::SECTOR_SHIFT)?;
-    pr_info!(
+    dcss_info!(
         "Loaded {} with total size {} bytes and capacity {} sectors\n",
         input_name,
         size,
@@ -744,9 +785,9 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
         // SAFETY: `disk` outlives the DAX set-up: it is declared before `building` here, and
         // dropped after it in `Resources`.
         building.dax = Some(unsafe { Dax::new(start, end, disk.as_raw())? });
-        pr_info!("DAX support enabled for DCSS {}\n", input_name);
+        dcss_info!("DAX support enabled for DCSS {}\n", input_name);
     } else {
-        pr_info!(
+        dcss_info!(
             "DCSS {} is not aligned to {} bytes, DAX support disabled\n",
             input_name,
             bindings::SUBSECTION_SIZE
@@ -789,7 +830,7 @@ pub(crate) fn remove_device(input: &[u8]) -> Result {
     let mut registry = DEVICES.lock();
     let Some(index) = device_index(&registry, &name) else {
         drop(registry);
-        pr_warn!(
+        dcss_warn!(
             "Device {} cannot be removed because it is not a known device\n",
             name
         );
@@ -797,7 +838,7 @@ pub(crate) fn remove_device(input: &[u8]) -> Result {
     };
     if registry.devices[index].use_count.load(Relaxed) != 0 {
         drop(registry);
-        pr_warn!("Device {} cannot be removed while it is in use\n", name);
+        dcss_warn!("Device {} cannot be removed while it is in use\n", name);
         return Err(EBUSY);
     }
     let detached = detach(&mut registry, index)?;
@@ -838,7 +879,7 @@ pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller
     }
     let shared = flag.ok_or(EINVAL)?;
     if !shared && device.kind == SegmentType::Sc {
-        pr_err!(
+        dcss_err!(
             "DCSS {} is of type SC and cannot be loaded as exclusive-writable\n",
             device.name
         );
@@ -858,7 +899,7 @@ pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller
         Err(ModeSwitchError::InUse) => return Err(EAGAIN),
         Err(ModeSwitchError::Lost(err)) => err,
     };
-    pr_err!(
+    dcss_err!(
         "DCSS device {} is removed after a failed access mode change\n",
         device.name
     );
@@ -885,7 +926,7 @@ fn save_segments(segments: &[Segment]) {
         if segment.extent().kind.can_be_saved() {
             segment.save();
         } else {
-            pr_warn!(
+            dcss_warn!(
                 "DCSS {} is of type SN or EN and cannot be saved\n",
                 segment.name()
             );
@@ -900,10 +941,10 @@ pub(crate) fn save(device: &DcssDevice, now: bool) -> Result {
     let state = device.state.as_mut(&mut registry);
     if now {
         if device.use_count.load(Relaxed) == 0 {
-            pr_info!("All DCSSs that map to device {} are saved\n", device.name);
+            dcss_info!("All DCSSs that map to device {} are saved\n", device.name);
             save_segments(&state.segments);
         } else {
-            pr_info!(
+            dcss_info!(
                 "Device {} is in use, its DCSSs will be saved when it becomes idle\n",
                 device.name
             );
@@ -911,7 +952,7 @@ pub(crate) fn save(device: &DcssDevice, now: bool) -> Result {
         }
     } else if state.save_pending {
         state.save_pending = false;
-        pr_info!(
+        dcss_info!(
             "A pending save request for device {} has been canceled\n",
             device.name
         );
@@ -965,7 +1006,7 @@ unsafe extern "C" fn dcssblk_rs_release(disk: *mut bindings::gendisk) {
     let mut registry = DEVICES.lock();
     let state = device.state.as_mut(&mut registry);
     if device.use_count.fetch_sub(1, Relaxed) == 1 && state.save_pending {
-        pr_info!(
+        dcss_info!(
             "Device {} has become idle and is being saved now\n",
             device.name
         );
@@ -1064,7 +1105,7 @@ fn transfer(device: &DcssDevice, bio: &Bio) -> Result {
     }
     let is_write = bio.is_write();
     if is_write && device.is_read_only() {
-        pr_warn!(
+        dcss_warn!(
             "Writing to {} failed because it is a read-only device\n",
             device.name
         );

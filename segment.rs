@@ -224,10 +224,10 @@ impl SetError {
     pub(crate) fn log(&self) {
         match self {
             Self::NotContiguous(low, high) => {
-                pr_err!("Adjacent DCSSs {} and {} are not contiguous\n", low, high)
+                dcss_err!("Adjacent DCSSs {} and {} are not contiguous\n", low, high)
             }
             Self::IncompatibleTypes(low, high) => {
-                pr_err!("DCSS {} and DCSS {} have incompatible types\n", low, high)
+                dcss_err!("DCSS {} and DCSS {} have incompatible types\n", low, high)
             }
         }
     }

@@ -63,7 +63,7 @@ impl RootDevice {
         })
         .inspect_err(|err| {
             if *err == EEXIST {
-                pr_err!("/sys/devices/dcssblk exists already; is the dcssblk module loaded?\n");
+                dcss_err!("/sys/devices/dcssblk exists already; is the dcssblk module loaded?\n");
             }
         })?;
         // INVARIANT: Registration succeeded (error pointers became `Err` above).
