@@ -4,7 +4,7 @@
 //!
 //! A drop-in alternative to `drivers/s390/block/dcssblk.c`: the same `segments=` parameter,
 //! sysfs files, errnos, disk names and messages. Deliberate differences are listed in
-//! `docs-driver-differences.md`.
+//! README.md, "Differences from the C driver".
 //!
 //! This file holds the module, the `segments=` handling, the device registry with its minor
 //! allocation, and the block device operations. Segments are in [`segment`], DAX in [`dax`],
