@@ -7,7 +7,7 @@
  * the guest it runs on z/VM and offers:
  *  - DIAG X'64' SEGEXTX (X'38'), LOADSHRX (X'20'), LOADNSRX (X'24'),
  *    PURGESEG (X'08') on the saved segments of the catalog DIR
- *    (format: tools/segment-catalog.md of the dcssblk-rs project);
+ *    (format: README.md of the dcssblk-rs project, "Segment catalog format");
  *  - DIAG X'08' with a small CP command set (QUERY CONSOLE/TERM/CPLEVEL/
  *    USERID/NSS MAP, TERM, SET, DEFSEG, SAVESEG, PURGE NSS NAME).
  *
@@ -285,7 +285,7 @@ static bool zvm_parse_pages(const char *s, uint64_t *first, uint64_t *last)
     return !qemu_strtou64(s, &end, 16, last) && end != s && *end == 0;
 }
 
-/* The catalog rules (tools/segment-catalog.md) */
+/* The catalog rules (README.md, "Segment catalog format") */
 static bool zvm_def_valid(const ZvmSegDef *def)
 {
     if (def->nr < 1 || def->nr > ZVM_MAX_RANGES) {
