@@ -4,8 +4,9 @@
 # 1 MiB members that together span an aligned 2 MiB get DAX. `mount -o dax` is refused by ext4
 # ("DAX unsupported by block device") on an unaligned device and works on an aligned one, where
 # files carry STATX_ATTR_DAX. queue/dax on an unaligned device: 1 with the C driver (it always
-# advertises BLK_FEAT_DAX, quirk 8), 0 with dcssblk_rs (deliberate fix, README "Differences from the C driver" 3). remove + add again sets DAX up again (devm_memunmap_pages ran); the SW contents saved while
-# shared (save of an idle device) are there after the re-add.
+# advertises BLK_FEAT_DAX, quirk 8), 0 with dcssblk_rs (deliberate fix: README.md, "Differences
+# from the C driver", item 3). remove + add again sets DAX up again (devm_memunmap_pages ran); the
+# SW contents saved while shared (save of an idle device) are there after the re-add.
 set -euo pipefail
 . tests/lib/host.sh
 defseg DX2 4D000-4D7FF SW      # 8 MiB at 1232 MiB: aligned
