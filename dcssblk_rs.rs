@@ -161,6 +161,8 @@ kernel::sync::global_lock! {
 /// close and the device list are rare and may sleep (they load, save and unload segments).
 struct Registry {
     devices: KVec<ARef<DcssDevice>>,
+    /// Minors of removed devices whose disks are still being deleted (see [`MinorHold`]).
+    releasing: KVec<u32>,
     /// The block major, set at module init.
     major: u32,
     /// `/sys/devices/dcssblk`, the parent of all devices; set at module init.
@@ -175,6 +177,7 @@ impl Registry {
     const fn new() -> Self {
         Self {
             devices: KVec::new(),
+            releasing: KVec::new(),
             major: 0,
             root: ptr::null_mut(),
         }
@@ -631,19 +634,41 @@ impl Drop for Disk {
     }
 }
 
-/// A device taken off the registry, torn down when dropped: DAX, disk, segments (after the
+/// A device taken off the registry, torn down when dropped: DAX, disk, minor, segments (after the
 /// disk, so no I/O can reach unloaded memory), driver-core registration, last reference.
+///
+/// Must be dropped without the registry lock held: `del_gendisk()` takes the disk's
+/// `open_mutex`, under which our `release` takes the registry lock; and [`MinorHold`] takes it.
 struct Detached {
     // Field order is drop order.
     dax: Option<Dax>,
     disk: Option<Disk>,
+    _minor: MinorHold,
     segments: KVec<Segment>,
     registration: Option<Registration>,
     _device: ARef<DcssDevice>,
 }
 
+/// The minor of a device taken off the registry, kept reserved in [`Registry::releasing`] until
+/// this is dropped after the disk: until `del_gendisk()` has returned, `dcssblk<minor>` still
+/// exists in sysfs, and an `add` reusing the minor would fail with `EEXIST`.
+///
+/// Dropping it takes the registry lock.
+struct MinorHold(u32);
+
+impl Drop for MinorHold {
+    fn drop(&mut self) {
+        // A minor is held at most once: no device gets it while it is in `releasing`.
+        DEVICES.lock().releasing.retain(|minor| *minor != self.0);
+    }
+}
+
 /// Takes device `index` off the registry. The caller drops the result after unlocking.
 fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
+    let minor = registry.devices.get(index).ok_or(EINVAL)?.minor;
+    // Reserved before the device (and with it its minor) leaves `devices`.
+    registry.releasing.push(minor, GFP_KERNEL)?;
+    // Cannot fail: `index` was checked above.
     let device = registry.devices.remove(index).map_err(|_| EINVAL)?;
     let state = device.state.as_mut(registry);
     let segments = core::mem::take(&mut state.segments);
@@ -658,6 +683,8 @@ fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
     Ok(Detached {
         dax,
         disk,
+        // Created only here, so no error above drops it (taking the lock) under the lock.
+        _minor: MinorHold(minor),
         segments,
         registration,
         _device: device,
@@ -770,7 +797,9 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     {
         return Err(EEXIST);
     }
-    let minor = lowest_free_minor(|minor| registry.devices.iter().any(|d| d.minor == minor))?;
+    let minor = lowest_free_minor(|minor| {
+        registry.devices.iter().any(|d| d.minor == minor) || registry.releasing.contains(&minor)
+    })?;
     disk.set_number(registry.major, minor)?;
     let device = building.device.insert(DcssDevice::new(
         first.name,

@@ -8,7 +8,8 @@
 # duplicate filename '/class/block/dcssblkN'"). Its error path then put_device()s the already
 # registered struct device without device_del(), so /sys/devices/dcssblk/NAME stays for good:
 # every later add of that DCSS fails with EEXIST and rmmod fails ("in use"). For DRIVER=dcssblk the
-# guest therefore only reports and does not fail; dcssblk_rs must pass.
+# guest therefore only reports and does not fail; dcssblk_rs, which keeps a removed device's minor
+# reserved until its disk is deleted (README.md, "Fixed C quirks", item 10), must pass.
 set -euo pipefail
 . tests/lib/host.sh
 for i in 0 1 2 3; do defseg R$i 4F${i}00-4F${i}FF SR; done
