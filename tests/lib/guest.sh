@@ -4,6 +4,8 @@
 # Checks print TAP-like lines ("ok N - what" / "not ok N - what") and keep going; the script's exit
 # status is non-zero if any check failed or if the kernel log shows an oops/WARNING/lockdep/list
 # corruption report (checked on exit). `die` stops at once (for checks later ones depend on).
+# DMESG_ALLOW=ERE (in the guest's environment) exempts matching kernel-log lines from that check;
+# no test needs it today (tools/vm's console check would not honour it anyway).
 #
 # errno capture: a failed write(2) to sysfs reaches the shell only as strerror() text; the helpers
 # map glibc's texts back to errno names, so tests read  expect_write EEXIST "$ADD" A  and a
