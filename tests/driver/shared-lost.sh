@@ -4,7 +4,7 @@
 # loaded; `echo 0 > shared` then purges and reloads X (fine) and Y (rc 44): ENOENT, device X is
 # removed with all its DCSSs, other devices are untouched, and X can be added again.
 # Handshake through a shared virtio disk: the guest writes "RR" when ready, the host purges Y
-# and answers "GO". (Test idea and recipe: the driver owner, NOTES-driver.md 2026-11-28 23:55.)
+# and answers "GO".
 set -euo pipefail
 . tests/lib/host.sh
 defseg X 4F900-4F9FF SR
