@@ -8,7 +8,9 @@
 //! A DAX-capable device needs `struct page`s for its range (a `MEMORY_DEVICE_FS_DAX` page map),
 //! a `dax_device` whose `direct_access` translates page offsets into the segment's kernel
 //! mapping, and a host entry linking that `dax_device` to the gendisk. [`Dax`] owns all three and
-//! tears them down in reverse order: host entry, `dax_device`, page map.
+//! tears them down in reverse order: host entry, `dax_device`, page map. The first two go before
+//! the gendisk is deleted ([`Dax::shut_down`]), the page map only after: unmapping it removes the
+//! segment's kernel mapping (s390 `arch_remove_memory()`), which bios may use until then.
 
 use core::{
     marker::{
@@ -152,13 +154,15 @@ impl PinnedDrop for PageMap {
     }
 }
 
-/// An allocated `dax_device`; killed and released on drop.
+/// An allocated `dax_device`; killed (unless [`DaxDevice::kill`] did) and released on drop.
 ///
 /// # Invariants
 ///
-/// `raw` came from a successful `alloc_dax()` and is released only by `drop`.
+/// `raw` came from a successful `alloc_dax()` and is released only by `drop`; `killed` says
+/// whether `kill_dax()` was called.
 struct DaxDevice {
     raw: NonNull<DaxDeviceRaw>,
+    killed: bool,
 }
 
 impl DaxDevice {
@@ -180,6 +184,7 @@ impl DaxDevice {
         // INVARIANT: `alloc_dax` succeeded; error pointers were turned into `Err` above.
         let device = Self {
             raw: NonNull::new(raw).ok_or(ENOMEM)?,
+            killed: false,
         };
         // SAFETY: `raw` is a live `dax_device`.
         unsafe { set_dax_synchronous(device.raw.as_ptr()) };
@@ -187,13 +192,22 @@ impl DaxDevice {
     }
 }
 
+impl DaxDevice {
+    /// Ends DAX access: once this returns, no `direct_access` runs or starts.
+    fn kill(&mut self) {
+        if !self.killed {
+            // SAFETY: By the type invariant `raw` is a live `dax_device`.
+            unsafe { kill_dax(self.raw.as_ptr()) };
+            self.killed = true;
+        }
+    }
+}
+
 impl Drop for DaxDevice {
     fn drop(&mut self) {
+        self.kill();
         // SAFETY: By the type invariant `raw` is a live `dax_device` released only here.
-        unsafe {
-            kill_dax(self.raw.as_ptr());
-            put_dax(self.raw.as_ptr());
-        }
+        unsafe { put_dax(self.raw.as_ptr()) };
     }
 }
 
@@ -216,8 +230,8 @@ impl Drop for HostEntry {
 /// Everything DAX needs for one device, torn down in reverse order of set-up.
 pub(crate) struct Dax {
     // Field order is drop order.
-    _host: HostEntry,
-    _device: DaxDevice,
+    host: Option<HostEntry>,
+    device: DaxDevice,
     _pages: Pin<KBox<PageMap>>,
 }
 
@@ -245,10 +259,17 @@ impl Dax {
         // INVARIANT: `dax_add_host` succeeded.
         let host = HostEntry { disk };
         Ok(Self {
-            _host: host,
-            _device: device,
+            host: Some(host),
+            device,
             _pages: pages,
         })
+    }
+
+    /// Unlinks the `dax_device` from the disk and kills it; call before the disk is deleted.
+    /// The page map, and with it the segment's kernel mapping, stays until `self` is dropped.
+    pub(crate) fn shut_down(&mut self) {
+        self.host = None;
+        self.device.kill();
     }
 }
 

@@ -110,6 +110,7 @@ mod glue {
         bindings,
         ffi::{
             c_char,
+            c_uint,
             c_ulong,
             c_void, //
         },
@@ -122,7 +123,10 @@ mod glue {
     extern "C" {
         pub(crate) static dcssblk_rs_fops: bindings::block_device_operations;
         pub(crate) fn dcssblk_rs_segments_param() -> *const c_char;
-        pub(crate) fn dcssblk_rs_alloc_disk(dax: bool) -> *mut bindings::gendisk;
+        pub(crate) fn dcssblk_rs_alloc_disk(
+            logical_block_size: c_uint,
+            dax: bool,
+        ) -> *mut bindings::gendisk;
         pub(crate) fn dcssblk_rs_bio_next_segment(
             bio: *mut bindings::bio,
             iter: *mut bindings::bvec_iter,
@@ -139,7 +143,7 @@ mod glue {
 const DCSSBLK_NAME: &CStr = c"dcssblk";
 
 /// Logical block size: the driver transfers whole 4 KiB pages only.
-const BLOCK_SIZE: u64 = 4096;
+const BLOCK_SIZE: u32 = 4096;
 
 /// One minor per disk; partitions are not supported (`GENHD_FL_NO_PART`).
 const MINORS_PER_DISK: i32 = 1;
@@ -161,8 +165,9 @@ kernel::sync::global_lock! {
 /// close and the device list are rare and may sleep (they load, save and unload segments).
 struct Registry {
     devices: KVec<ARef<DcssDevice>>,
-    /// Minors of removed devices whose disks are still being deleted (see [`MinorHold`]).
-    releasing: KVec<u32>,
+    /// One entry per segment of each removed device still being torn down: its minor and
+    /// segment names stay taken until then (see [`ReleaseHold`]).
+    releasing: KVec<Releasing>,
     /// The block major, set at module init.
     major: u32,
     /// `/sys/devices/dcssblk`, the parent of all devices; set at module init.
@@ -186,14 +191,23 @@ impl Registry {
 
 type RegistryGuard = GlobalGuard<DEVICES>;
 
+/// A segment of a device being torn down, and that device's minor.
+#[derive(Clone, Copy)]
+struct Releasing {
+    minor: u32,
+    segment: SegmentName,
+}
+
 /// Finds the device named `name` (its first segment's name).
 fn device_index(registry: &RegistryGuard, name: &SegmentName) -> Option<usize> {
     registry.devices.iter().position(|dev| dev.name == *name)
 }
 
-/// Whether segment `name` is part of any device.
+/// Whether segment `name` is part of any device, or of one still being torn down (its extmem
+/// reference and DAX page map may not be gone yet).
 fn segment_in_use(registry: &RegistryGuard, name: &SegmentName) -> bool {
-    registry.devices.iter().any(|dev| {
+    registry.releasing.iter().any(|r| r.segment == *name)
+        || registry.devices.iter().any(|dev| {
         dev.state
             .as_ref(registry)
             .segments
@@ -221,11 +235,12 @@ impl kernel::Module for DcssblkModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // SAFETY: Called exactly once, before anything else touches `DEVICES`.
         unsafe { DEVICES.init() };
-        // The major comes first so `add` never sees it unset once the root's files exist.
+        // The major and the root device are known before `add` exists.
         let major = BlockMajor::register()?;
         DEVICES.lock().major = major.0;
         let root = sysfs::RootDevice::register()?;
         DEVICES.lock().root = root.as_raw();
+        root.add_files()?;
         // SAFETY: The parameter buffer is NUL-terminated (`module_param_string` keeps the last
         // byte zero) and is never written after module load.
         let param = unsafe { CStr::from_char_ptr(glue::dcssblk_rs_segments_param()) };
@@ -485,12 +500,13 @@ impl DcssDevice {
     ///
     /// # Safety
     ///
-    /// `disk` must be a live gendisk created by [`Disk::alloc`] and added by [`Disk::add`]; the
-    /// device then outlives it (the disk holds a reference on its parent).
+    /// `disk` must be a live gendisk created by [`Disk::alloc`] and added by [`Disk::add`], for
+    /// the returned lifetime.
     unsafe fn from_disk<'a>(disk: *mut bindings::gendisk) -> Option<&'a Self> {
         // SAFETY: Per the safety requirements `disk` is live.
         let private = unsafe { (*disk).private_data };
-        // SAFETY: `private_data` was set to the device by `Disk::add`, which it outlives.
+        // SAFETY: `private_data` holds the disk's own reference on the device (`Disk::add`),
+        // given back only when the disk is freed (`dcssblk_rs_free_disk`).
         unsafe { private.cast::<Self>().as_ref() }
     }
 
@@ -560,7 +576,7 @@ impl Disk {
     /// Allocates a disk of `sectors` capacity; with a DAX-capable queue only if `dax`.
     fn alloc(dax: bool, sectors: u64) -> Result<Self> {
         // SAFETY: Plain allocation; error pointers become `Err`.
-        let gd = from_err_ptr(unsafe { glue::dcssblk_rs_alloc_disk(dax) })?;
+        let gd = from_err_ptr(unsafe { glue::dcssblk_rs_alloc_disk(BLOCK_SIZE, dax) })?;
         // INVARIANT: `blk_alloc_disk` succeeded.
         let disk = Self {
             gd: NonNull::new(gd).ok_or(ENOMEM)?,
@@ -601,16 +617,30 @@ impl Disk {
     }
 
     /// Makes the disk visible as child of `device`, which serves its I/O.
+    ///
+    /// The disk keeps a reference on the device in `private_data` until it is freed: an opener
+    /// may still close it, and so reach the device, after `del_gendisk()` has dropped the
+    /// reference on its parent.
     fn add(&mut self, device: &DcssDevice) -> Result {
-        // SAFETY: `gd` is valid and not added; the device is registered and outlives the disk
-        // (the disk's `struct device` holds a reference on its parent).
-        unsafe {
-            (*self.gd.as_ptr()).private_data = ptr::from_ref(device).cast_mut().cast();
+        let reference = ARef::into_raw(ARef::from(device));
+        let gd = self.gd.as_ptr();
+        // SAFETY: `gd` is valid and not added; the device is registered.
+        let result = unsafe {
+            (*gd).private_data = reference.as_ptr().cast();
             to_result(bindings::device_add_disk(
                 device.as_raw(),
-                self.gd.as_ptr(),
+                gd,
                 ptr::null_mut(),
-            ))?;
+            ))
+        };
+        if let Err(err) = result {
+            // SAFETY: A disk that was not added is freed without `free_disk`, so the reference
+            // taken above is still ours; nobody else saw `private_data`.
+            unsafe {
+                (*gd).private_data = ptr::null_mut();
+                drop(ARef::from_raw(reference));
+            }
+            return Err(err);
         }
         self.added = true;
         Ok(())
@@ -634,42 +664,73 @@ impl Drop for Disk {
     }
 }
 
-/// A device taken off the registry, torn down when dropped: DAX, disk, minor, segments (after the
-/// disk, so no I/O can reach unloaded memory), driver-core registration, last reference.
+/// A device taken off the registry, torn down when dropped: DAX access, disk, DAX page map,
+/// segments (after the disk, so no I/O can reach unloaded memory), driver-core registration,
+/// then its minor and segment names are free again, and the registry's reference goes.
 ///
 /// Must be dropped without the registry lock held: `del_gendisk()` takes the disk's
-/// `open_mutex`, under which our `release` takes the registry lock; and [`MinorHold`] takes it.
+/// `open_mutex`, under which our `release` takes the registry lock; and [`ReleaseHold`] takes it.
 struct Detached {
-    // Field order is drop order.
-    dax: Option<Dax>,
+    // Field order is drop order, after `release_disk` (see `Drop`).
     disk: Option<Disk>,
-    _minor: MinorHold,
+    dax: Option<Dax>,
     segments: KVec<Segment>,
     registration: Option<Registration>,
-    _device: ARef<DcssDevice>,
+    _hold: ReleaseHold,
+    device: ARef<DcssDevice>,
 }
 
-/// The minor of a device taken off the registry, kept reserved in [`Registry::releasing`] until
-/// this is dropped after the disk: until `del_gendisk()` has returned, `dcssblk<minor>` still
-/// exists in sysfs, and an `add` reusing the minor would fail with `EEXIST`.
+impl Detached {
+    /// Deletes the disk and unloads the segments. DAX access ends before the disk is deleted,
+    /// its page map (the segments' kernel mapping) only after: `del_gendisk()` waits for bios in
+    /// flight.
+    fn release_disk(&mut self) {
+        if let Some(dax) = &mut self.dax {
+            dax.shut_down();
+        }
+        self.disk = None;
+        self.dax = None;
+        self.segments = KVec::new();
+    }
+}
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        self.release_disk();
+    }
+}
+
+/// The minor and segment names of a device taken off the registry, kept in
+/// [`Registry::releasing`] until this is dropped after the disk, the segments and the
+/// registration: until `del_gendisk()` has returned, `dcssblk<minor>` still exists in sysfs (an
+/// `add` reusing the minor would fail with `EEXIST`), and until the segments are unloaded, an
+/// `add` of one of them would share the old extmem reference and DAX page map.
 ///
 /// Dropping it takes the registry lock.
-struct MinorHold(u32);
+struct ReleaseHold(u32);
 
-impl Drop for MinorHold {
+impl Drop for ReleaseHold {
     fn drop(&mut self) {
         // A minor is held at most once: no device gets it while it is in `releasing`.
-        DEVICES.lock().releasing.retain(|minor| *minor != self.0);
+        DEVICES.lock().releasing.retain(|r| r.minor != self.0);
     }
+}
+
+/// Makes room to [`detach`] device `index` without allocating, so that a device whose
+/// segments extmem has already dropped can always be taken off the registry.
+fn reserve_detach(registry: &mut RegistryGuard, index: usize) -> Result {
+    let device = registry.devices.get(index).ok_or(EINVAL)?;
+    let count = device.state.as_ref(registry).segments.len();
+    registry.releasing.reserve(count, GFP_KERNEL)?;
+    Ok(())
 }
 
 /// Takes device `index` off the registry. The caller drops the result after unlocking.
 fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
-    let minor = registry.devices.get(index).ok_or(EINVAL)?.minor;
-    // Reserved before the device (and with it its minor) leaves `devices`.
-    registry.releasing.push(minor, GFP_KERNEL)?;
+    reserve_detach(registry, index)?;
     // Cannot fail: `index` was checked above.
     let device = registry.devices.remove(index).map_err(|_| EINVAL)?;
+    let minor = device.minor;
     let state = device.state.as_mut(registry);
     let segments = core::mem::take(&mut state.segments);
     let (dax, disk, registration) = match state.resources.take() {
@@ -680,14 +741,25 @@ fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
         }) => (dax, Some(disk), Some(registration)),
         None => (None, None, None),
     };
+    // Reserved before the device (and with it its minor and segments) left `devices`.
+    for segment in &segments {
+        registry
+            .releasing
+            .push_within_capacity(Releasing {
+                minor,
+                segment: *segment.name(),
+            })
+            .map_err(|_| ENOMEM)?;
+    }
     Ok(Detached {
-        dax,
         disk,
-        // Created only here, so no error above drops it (taking the lock) under the lock.
-        _minor: MinorHold(minor),
+        dax,
         segments,
         registration,
-        _device: device,
+        // Created only here, after the last fallible step, so no error above drops it (taking
+        // the lock) under the lock.
+        _hold: ReleaseHold(minor),
+        device,
     })
 }
 
@@ -726,14 +798,13 @@ impl Detached {
     /// Deleting a device waits for its running attribute callbacks, so the running store first
     /// gives up its active reference (`device_remove_file_self`); the rest is as on drop.
     fn finish_from(mut self, store: RunningStore) {
-        self.dax = None;
-        self.disk = None;
-        self.segments = KVec::new();
+        self.release_disk();
         // SAFETY: By the invariant of `RunningStore`, `store.attr` is running on this device.
-        if !unsafe { bindings::device_remove_file_self(self._device.as_raw(), store.attr) } {
+        if !unsafe { bindings::device_remove_file_self(self.device.as_raw(), store.attr) } {
             // Someone else is removing the attribute, hence the device, already; leave the
-            // deletion to them, as the C driver does.
+            // deletion and the last reference to them, as the C driver does.
             core::mem::forget(self.registration.take());
+            core::mem::forget(self.device.clone());
         }
     }
 }
@@ -798,7 +869,8 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
         return Err(EEXIST);
     }
     let minor = lowest_free_minor(|minor| {
-        registry.devices.iter().any(|d| d.minor == minor) || registry.releasing.contains(&minor)
+        registry.devices.iter().any(|d| d.minor == minor)
+            || registry.releasing.iter().any(|r| r.minor == minor)
     })?;
     disk.set_number(registry.major, minor)?;
     let device = building.device.insert(DcssDevice::new(
@@ -916,6 +988,13 @@ pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller
     }
     let mode = AccessMode::shared_if(shared);
     let old = AccessMode::shared_if(device.is_shared());
+    let index = registry
+        .devices
+        .iter()
+        .position(|d| ptr::eq(&**d, device))
+        .ok_or(ENODEV)?;
+    // Once a segment is lost, the device must come off the registry without allocating.
+    reserve_detach(&mut registry, index)?;
     let state = device.state.as_mut(&mut registry);
     let err = match switch_segments(&mut state.segments, mode, old) {
         Ok(()) => {
@@ -932,9 +1011,6 @@ pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller
         "DCSS device {} is removed after a failed access mode change\n",
         device.name
     );
-    let Some(index) = registry.devices.iter().position(|d| ptr::eq(&**d, device)) else {
-        return Err(err);
-    };
     let detached = detach(&mut registry, index)?;
     drop(registry);
     match caller {
@@ -1044,6 +1120,22 @@ unsafe extern "C" fn dcssblk_rs_release(disk: *mut bindings::gendisk) {
     }
 }
 
+/// `block_device_operations.free_disk`: gives back the disk's reference on its device.
+///
+/// # Safety
+///
+/// Called by the block layer once, when a disk of ours that was added is freed.
+#[no_mangle]
+unsafe extern "C" fn dcssblk_rs_free_disk(disk: *mut bindings::gendisk) {
+    // SAFETY: `disk` is live during the call.
+    let private = unsafe { (*disk).private_data }.cast::<DcssDevice>();
+    if let Some(device) = NonNull::new(private) {
+        // SAFETY: An added disk holds one reference in `private_data` (`Disk::add`); this is
+        // the only place that gives it back.
+        drop(unsafe { ARef::from_raw(device) });
+    }
+}
+
 /// A bio handed to `submit_bio`, owned until it is completed.
 ///
 /// # Invariants
@@ -1129,7 +1221,7 @@ impl Bio {
 /// served; anything else, and writes to write-protected segments, are I/O errors.
 fn transfer(device: &DcssDevice, bio: &Bio) -> Result {
     let (sector, size) = bio.extent();
-    if sector % (BLOCK_SIZE >> bindings::SECTOR_SHIFT) != 0 || size as usize % PAGE_SIZE != 0 {
+    if sector % u64::from(BLOCK_SIZE >> bindings::SECTOR_SHIFT) != 0 || size as usize % PAGE_SIZE != 0 {
         return Err(EIO);
     }
     let is_write = bio.is_write();
@@ -1140,7 +1232,7 @@ fn transfer(device: &DcssDevice, bio: &Bio) -> Result {
         );
         return Err(EIO);
     }
-    let mut offset = sector << bindings::SECTOR_SHIFT;
+    let mut offset = sector.checked_mul(1 << bindings::SECTOR_SHIFT).ok_or(EIO)?;
     bio.try_for_each_segment(|segment| {
         if segment.addr as usize % PAGE_SIZE != 0 || segment.len % PAGE_SIZE != 0 {
             return Err(EIO);

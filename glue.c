@@ -39,12 +39,13 @@ ssize_t dcssblk_rs_seglist_show(struct device *dev, char *buf);
 void dcssblk_rs_submit_bio(struct bio *bio);
 int dcssblk_rs_open(struct gendisk *disk, blk_mode_t mode);
 void dcssblk_rs_release(struct gendisk *disk);
+void dcssblk_rs_free_disk(struct gendisk *disk);
 long dcssblk_rs_dax_direct_access(void *range, pgoff_t pgoff, void **kaddr, unsigned long *pfn);
 int dcssblk_rs_dax_zero_page_range(struct dax_device *dax_dev, pgoff_t pgoff, size_t nr_pages);
 
 /* Exported to Rust. */
 const char *dcssblk_rs_segments_param(void);
-struct gendisk *dcssblk_rs_alloc_disk(bool dax);
+struct gendisk *dcssblk_rs_alloc_disk(unsigned int logical_block_size, bool dax);
 bool dcssblk_rs_bio_next_segment(struct bio *bio, struct bvec_iter *iter, struct bio_vec *bv);
 bool dcssblk_rs_bio_is_write(struct bio *bio);
 void dcssblk_rs_bio_io_error(struct bio *bio);
@@ -133,12 +134,13 @@ const struct block_device_operations dcssblk_rs_fops = {
 	.submit_bio = dcssblk_rs_submit_bio,
 	.open = dcssblk_rs_open,
 	.release = dcssblk_rs_release,
+	.free_disk = dcssblk_rs_free_disk,
 };
 
-struct gendisk *dcssblk_rs_alloc_disk(bool dax)
+struct gendisk *dcssblk_rs_alloc_disk(unsigned int logical_block_size, bool dax)
 {
 	struct queue_limits lim = {
-		.logical_block_size = 4096,
+		.logical_block_size = logical_block_size,
 		.features = dax ? BLK_FEAT_DAX : 0,
 	};
 

@@ -20,7 +20,8 @@ use kernel::{
     },
     ffi::c_char,
     page::PAGE_SIZE,
-    prelude::*, //
+    prelude::*,
+    sync::aref::ARef, //
 };
 
 extern "C" {
@@ -52,7 +53,7 @@ unsafe impl Send for RootDevice {}
 unsafe impl Sync for RootDevice {}
 
 impl RootDevice {
-    /// Registers the root device and its `add` and `remove` attributes.
+    /// Registers the root device, without attributes yet (see [`RootDevice::add_files`]).
     ///
     /// Fails with `EEXIST` while the C `dcssblk` module (which registers the same name) is
     /// loaded.
@@ -67,14 +68,18 @@ impl RootDevice {
             }
         })?;
         // INVARIANT: Registration succeeded (error pointers became `Err` above).
-        let root = Self {
+        Ok(Self {
             dev: NonNull::new(dev).ok_or(ENOMEM)?,
-        };
+        })
+    }
+
+    /// Creates `add` and `remove`; from then on devices can be added, so the module must be
+    /// ready for them.
+    pub(crate) fn add_files(&self) -> Result {
         // SAFETY: The device is registered; the group array is static and NULL-terminated.
         to_result(unsafe {
-            bindings::device_add_groups(root.as_raw(), &raw const dcssblk_rs_root_groups)
-        })?;
-        Ok(root)
+            bindings::device_add_groups(self.as_raw(), &raw const dcssblk_rs_root_groups)
+        })
     }
 
     /// The `struct device`, as parent of segment devices.
@@ -199,14 +204,16 @@ unsafe extern "C" fn dcssblk_rs_shared_store(
     buf: *const c_char,
     count: usize,
 ) -> isize {
-    // SAFETY: Only segment devices carry this attribute; sysfs keeps them alive meanwhile.
-    let device = unsafe { DcssDevice::from_raw(dev) };
+    // SAFETY: Only segment devices carry this attribute; sysfs keeps them alive until the
+    // store gives up its active reference (`device_remove_file_self` after a failed mode
+    // change), which is why it holds a reference of its own for the whole call.
+    let device: ARef<DcssDevice> = unsafe { DcssDevice::from_raw(dev) }.into();
     // SAFETY: Per the function's safety requirements.
     let input = unsafe { store_input(buf, count) };
     // SAFETY: `attr` is the attribute whose store is running, on `device`.
     let store = unsafe { crate::RunningStore::new(attr) };
     let result = parse_flag(input)
-        .and_then(|flag| crate::set_shared(device, flag, crate::Caller::Attribute(store)));
+        .and_then(|flag| crate::set_shared(&device, flag, crate::Caller::Attribute(store)));
     store_result(result, count)
 }
 

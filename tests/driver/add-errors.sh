@@ -4,7 +4,7 @@
 # all EW/EN), EBUSY (guest RAM; overlap with a loaded DCSS), EINVAL (set not contiguous, SR:SW,
 # ER:EW, A:A). After every failure nothing may stay loaded (no "(DCSS)" in /proc/iomem).
 # Not here: ENOSYS (add-enosys, guest without z/VM), ERANGE/EIO (add-errors-crafted),
-# EPERM (needs a second in-kernel user such as monreader, which needs IUCV: not in the test kernel),
+# EPERM (other-user: a second in-kernel user of the DCSS),
 # ENOMEM/ENODEV and "no free minor" (not provokable from user space).
 # Two DCSSs sharing one MiB without overlapping cannot exist: the catalog (like CP) makes every
 # segment start and end on a MiB boundary, so the 1 MiB-granular check is exercised by a real overlap.

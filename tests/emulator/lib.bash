@@ -5,7 +5,8 @@
 : "${T:?}" "${VM:?}" "${DCSSCTL:?}" "${TOP:?}"
 SEG=$T/seg
 mkdir -p "$SEG"
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# In a subshell ("$(zvmtest_ko)") exit would end only the subshell: stop the test itself.
+fail() { echo "FAIL: $*" >&2; [ "$BASHPID" = "$$" ] || kill -TERM $$; exit 1; }
 pass() { echo "ok - $*"; }
 # defseg NAME RANGE TYPE [RANGE TYPE ...]   (hex pages, CP DEFSEG syntax)
 defseg() { "$DCSSCTL" --dir "$SEG" defseg "$@" >/dev/null; }
@@ -13,12 +14,4 @@ defseg() { "$DCSSCTL" --dir "$SEG" defseg "$@" >/dev/null; }
 vm() { "$VM" run --segments "$SEG" --env DRIVER=dcssblk "$@"; }
 # export_md5 NAME: md5 of the saved contents of NAME as dcssctl exports them.
 export_md5() { "$DCSSCTL" --dir "$SEG" export "$1" "$T/.export" && md5sum <"$T/.export" | cut -d' ' -f1; }
-# zvmtest_ko: builds the guest probe module (tests/emulator/zvmtest) in $T; prints the .ko path.
-zvmtest_ko() {
-	local k
-	k=$("$TOP/tools/build-kernel") || fail "tools/build-kernel"
-	rm -rf "$T/zvmtest"; cp -r "$TOP/tests/emulator/zvmtest" "$T/zvmtest"
-	PATH=/usr/lib/llvm-19/bin:$PATH make -s -C "$k" M="$T/zvmtest" ARCH=s390 LLVM=1 modules >&2 ||
-		fail "building zvmtest.ko"
-	echo "$T/zvmtest/zvmtest.ko"
-}
+. "$TOP/tests/lib/zvmtest.sh"

@@ -30,7 +30,18 @@ check_not() { local d=$1; shift; if "$@"; then not_ok "$d (command succeeded: $*
 assert_eq() {
 	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3: got '$1', want '$2'"; fi
 }
-die() { not_ok "FATAL: $*"; exit 1; }
+# In a subshell (x=$(dev_of ...), a pipeline) `exit` would end only the subshell: report on
+# stderr, which reaches the console, and stop the script itself through its TERM trap.
+die() {
+	if [ "$BASHPID" != "$$" ]; then
+		_say "not ok - FATAL: $*" >&2
+		kill -TERM $$
+		exit 1
+	fi
+	not_ok "FATAL: $*"
+	exit 1
+}
+trap '_FAILED=$((_FAILED + 1)); exit 1' TERM
 # need DESCRIPTION CMD...: like check, but stop the script if it fails.
 need() { local d=$1; shift; "$@" || die "$d (command failed: $*)"; ok "$d"; }
 note() { _say "# $*"; }
@@ -137,8 +148,8 @@ devices() {
 }
 attr() { cat "$SYSROOT/$1/$2"; } # attr NAME shared|save|seglist
 # The block major from /proc/devices, as the paper's step 4 reads it. The ABI name is "dcssblk";
-# the Rust module may register its own module name.
-dcss_major() { awk -v d="$DRIVER" '$2 == "dcssblk" || $2 == d { print $1; exit }' /proc/devices; }
+# both drivers register exactly that name.
+dcss_major() { awk '$2 == "dcssblk" { print $1; exit }' /proc/devices; }
 sectors_of() { cat "/sys/block/$1/size"; }
 ro_of() { cat "/sys/block/$1/ro"; }
 
@@ -174,6 +185,10 @@ mib_cached() { awk '$1 == "Cached:" { print int($2 / 1024) }' /proc/meminfo; }
 kib_cached() { awk '$1 == "Cached:" { print $2 }' /proc/meminfo; }
 drop_caches() { sync; [ -w /proc/sys/vm/drop_caches ] && echo 3 >/proc/sys/vm/drop_caches; true; }
 
+# mounted_dax MOUNTPOINT: the file system on MOUNTPOINT is mounted with dax (or dax=always); not
+# dax=never or dax=inode.
+mounted_dax() { awk -v m="$1" '$2 == m { print $4 }' /proc/mounts | tr , '\n' | grep -qxE 'dax(=always)?'; }
+
 # statx DAX attribute (STATX_ATTR_DAX 0x200000) of FILE: prints 1 or 0.
 is_dax() {
 	local a
@@ -193,6 +208,10 @@ _lib_exit() {
 		_FAILED=$((_FAILED + 1))
 		_say "not ok - kernel log reports a problem:"
 		dmesg | sed 's/^/#   /' | tail -60
+	fi
+	if [ "$_N" -eq 0 ] && [ "$_FAILED" -eq 0 ]; then
+		_FAILED=1
+		_say "not ok - the script ran no check"
 	fi
 	if [ "$_FAILED" -gt 0 ]; then
 		_say "# $_FAILED of $_N checks failed"

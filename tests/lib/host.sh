@@ -1,7 +1,7 @@
 # Host side of tests/driver/*.sh: source it after `set -euo pipefail`.
 # shellcheck shell=bash
 # Env from tests/run: TOP, VM, DCSSCTL, T, DRIVER. Segments live in $SEG (a fresh catalog).
-: "${T:?}" "${VM:?}" "${DCSSCTL:?}" "${DRIVER:?}"
+: "${T:?}" "${VM:?}" "${DCSSCTL:?}" "${DRIVER:?}" "${TOP:?}"
 SEG=$T/seg
 mkdir -p "$SEG"
 # defseg NAME RANGE TYPE [RANGE TYPE ...]   (hex pages, CP DEFSEG syntax)
@@ -18,4 +18,6 @@ pages() {
 	local i l
 	for ((i = $2; i < $2 + $3; i++)); do l=$(printf '%-15s' "$1:$i"); printf "$l\n%.0s" {1..256}; done
 }
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# In a subshell ("$(seg_page ...)") exit would end only the subshell: stop the test itself.
+fail() { echo "FAIL: $*" >&2; [ "$BASHPID" = "$$" ] || kill -TERM $$; exit 1; }
+. "$TOP/tests/lib/zvmtest.sh"

@@ -12,8 +12,11 @@
  *   rawload=NAME   raw DIAG X'64' LOADSHRX of NAME (no Linux checks), print
  *                  cc, Rx and Ry, then PURGESEG twice (cc of each)
  *   rawpurge=NAME  raw PURGESEG of NAME; prints its cc (1 = was not loaded)
- * All results go to the kernel log as "zvmtest: ..." lines; the module then
- * refuses to stay loaded (-EAGAIN is not used: init returns 0, rmmod it).
+ *   hold=NAME      load NAME through extmem (shared, or exclusive with
+ *                  holdexcl=1) and keep it loaded until rmmod: a second
+ *                  kernel user of the DCSS, as monreader is on real z/VM
+ * All results go to the kernel log as "zvmtest: ..." lines; init returns 0,
+ * rmmod it afterwards.
  */
 #include <linux/module.h>
 #include <linux/slab.h>
@@ -24,9 +27,9 @@
 #include <asm/extmem.h>
 #include <asm/lowcore.h>
 
-static char *cmd, *cmdnr, *prot, *rawload, *rawpurge;
+static char *cmd, *cmdnr, *prot, *rawload, *rawpurge, *hold;
 static int rlen = 4096;
-static bool bad, iucv;
+static bool bad, iucv, holdexcl, holding;
 module_param(cmd, charp, 0);
 module_param(cmdnr, charp, 0);
 module_param(prot, charp, 0);
@@ -35,6 +38,8 @@ module_param(rawpurge, charp, 0);
 module_param(rlen, int, 0);
 module_param(bad, bool, 0);
 module_param(iucv, bool, 0);
+module_param(hold, charp, 0);
+module_param(holdexcl, bool, 0);
 
 static void run_cmd(void)
 {
@@ -262,12 +267,22 @@ static int __init zvmtest_init(void)
 		run_iucv();
 	if (rawpurge)
 		run_rawpurge();
+	if (hold) {
+		unsigned long start, end;
+		int type = segment_load(hold, holdexcl ? SEGMENT_EXCLUSIVE : SEGMENT_SHARED,
+					&start, &end);
+
+		holding = type >= 0;
+		pr_info("zvmtest: hold %s type=%d\n", holdexcl ? "exclusive" : "shared", type);
+	}
 	pr_info("zvmtest: done\n");
 	return 0;
 }
 
 static void __exit zvmtest_exit(void)
 {
+	if (holding)
+		segment_unload(hold);
 }
 
 module_init(zvmtest_init);
