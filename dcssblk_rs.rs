@@ -208,12 +208,12 @@ fn device_index(registry: &RegistryGuard, name: &SegmentName) -> Option<usize> {
 fn segment_in_use(registry: &RegistryGuard, name: &SegmentName) -> bool {
     registry.releasing.iter().any(|r| r.segment == *name)
         || registry.devices.iter().any(|dev| {
-        dev.state
-            .as_ref(registry)
-            .segments
-            .iter()
-            .any(|segment| segment.name() == name)
-    })
+            dev.state
+                .as_ref(registry)
+                .segments
+                .iter()
+                .any(|segment| segment.name() == name)
+        })
 }
 
 /// The lowest minor for which `in_use` is false, as `dcssblk_assign_free_minor` picks it.
@@ -1221,7 +1221,9 @@ impl Bio {
 /// served; anything else, and writes to write-protected segments, are I/O errors.
 fn transfer(device: &DcssDevice, bio: &Bio) -> Result {
     let (sector, size) = bio.extent();
-    if sector % u64::from(BLOCK_SIZE >> bindings::SECTOR_SHIFT) != 0 || size as usize % PAGE_SIZE != 0 {
+    if sector % u64::from(BLOCK_SIZE >> bindings::SECTOR_SHIFT) != 0
+        || size as usize % PAGE_SIZE != 0
+    {
         return Err(EIO);
     }
     let is_write = bio.is_write();

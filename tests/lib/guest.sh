@@ -2,8 +2,9 @@
 # shellcheck shell=bash
 # Source it first thing in a guest script:   . /test/lib.sh
 # Checks print TAP-like lines ("ok N - what" / "not ok N - what") and keep going; the script's exit
-# status is non-zero if any check failed or if the kernel log shows an oops/WARNING/lockdep/list
-# corruption report (checked on exit). `die` stops at once (for checks later ones depend on).
+# status is non-zero if any check failed, if it ran none, if the kernel log shows an
+# oops/WARNING/lockdep/list corruption report, or if kmemleak finds a leak (checked on exit).
+# `die` stops at once (for checks later ones depend on).
 # DMESG_ALLOW=ERE (in the guest's environment) exempts matching kernel-log lines from that check;
 # no test needs it today (tools/vm's console check would not honour it anyway).
 #
@@ -197,6 +198,17 @@ is_dax() {
 	if (((a & 0x200000) != 0)); then echo 1; else echo 0; fi
 }
 
+# --- kmemleak ----------------------------------------------------------------------------------
+# The test kernel has kmemleak without its scan thread. Suspects found before the script are not
+# its own (boot): forget them now; at exit a scan must find none (objects younger than kmemleak's
+# 5 s minimum age are not judged).
+_KMEMLEAK=/sys/kernel/debug/kmemleak
+grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
+if [ -w "$_KMEMLEAK" ]; then
+	echo scan >"$_KMEMLEAK"
+	echo clear >"$_KMEMLEAK"
+fi
+
 # --- final check -------------------------------------------------------------------------------
 # Kernel reports that make a run fail even if every check passed (tools/vm checks the console too).
 _BAD_KLOG='Oops|Kernel panic|kernel BUG|BUG:|WARNING:|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|list_(add|del) corruption|INFO: task .* blocked|Unable to handle kernel|rust_panic|panicked at|refcount_t: |UBSAN|KASAN|DEBUG_LOCKS_WARN_ON|general protection'
@@ -208,6 +220,15 @@ _lib_exit() {
 		_FAILED=$((_FAILED + 1))
 		_say "not ok - kernel log reports a problem:"
 		dmesg | sed 's/^/#   /' | tail -60
+	fi
+	if [ -w "$_KMEMLEAK" ]; then
+		echo scan >"$_KMEMLEAK"
+		bad=$(cat "$_KMEMLEAK")
+		if [ -n "$bad" ]; then
+			_FAILED=$((_FAILED + 1))
+			_say "not ok - kmemleak reports unreferenced objects:"
+			echo "$bad" | sed 's/^/#   /' | head -80
+		fi
 	fi
 	if [ "$_N" -eq 0 ] && [ "$_FAILED" -eq 0 ]; then
 		_FAILED=1
