@@ -15,6 +15,9 @@
  *   hold=NAME      load NAME through extmem (shared, or exclusive with
  *                  holdexcl=1) and keep it loaded until rmmod: a second
  *                  kernel user of the DCSS, as monreader is on real z/VM
+ *   leak=1         allocate 64 zeroed blocks of 64 bytes and lose the pointers (for
+ *                  the harness's kmemleak check; a stale copy of a pointer in
+ *                  a reused kernel stack may hide a few of them)
  * All results go to the kernel log as "zvmtest: ..." lines; init returns 0,
  * rmmod it afterwards.
  */
@@ -29,7 +32,7 @@
 
 static char *cmd, *cmdnr, *prot, *rawload, *rawpurge, *hold;
 static int rlen = 4096;
-static bool bad, iucv, holdexcl, holding;
+static bool bad, iucv, holdexcl, holding, leak;
 module_param(cmd, charp, 0);
 module_param(cmdnr, charp, 0);
 module_param(prot, charp, 0);
@@ -40,6 +43,7 @@ module_param(bad, bool, 0);
 module_param(iucv, bool, 0);
 module_param(hold, charp, 0);
 module_param(holdexcl, bool, 0);
+module_param(leak, bool, 0);
 
 static void run_cmd(void)
 {
@@ -247,6 +251,15 @@ static void run_bad(void)
 	free_page((unsigned long)page);
 }
 
+static void run_leak(void)
+{
+	int i, n = 0;
+
+	for (i = 0; i < 64; i++)
+		n += kzalloc(64, GFP_KERNEL) != NULL;
+	pr_info("zvmtest: leaked %d blocks of 64 bytes\n", n);
+}
+
 static int __init zvmtest_init(void)
 {
 	if (cmd)
@@ -275,6 +288,8 @@ static int __init zvmtest_init(void)
 		holding = type >= 0;
 		pr_info("zvmtest: hold %s type=%d\n", holdexcl ? "exclusive" : "shared", type);
 	}
+	if (leak)
+		run_leak();
 	pr_info("zvmtest: done\n");
 	return 0;
 }

@@ -1,0 +1,13 @@
+# Two adds racing for one DCSS under different device names (2 vCPUs): `XS:SAME` and `SAME`.
+# Exactly one may win, the other must get EEXIST.
+#
+# C REFERENCE (spec quirk 5): the final duplicate check under the lock compares the raw input
+# ("XS:SAME") with segment names, so when both requests pass the first check before either has
+# registered its device, both succeed and SAME ends up in two devices. The guest therefore only
+# reports for DRIVER=dcssblk; dcssblk_rs checks every segment name under the lock (README.md,
+# "Differences from the C driver", item 5) and must pass.
+set -euo pipefail
+. tests/lib/host.sh
+defseg XS 4F600-4F7FF SR
+defseg SAME 4F800-4F8FF SR
+vm --smp 2 --timeout 600 tests/driver/concurrency-add-add.guest
