@@ -226,15 +226,32 @@ fn lowest_free_minor(in_use: impl Fn(u32) -> bool) -> Result<u32> {
 /// The module: the block major and the sysfs root. Devices pin the module (`try_module_get`),
 /// so none exist when it is dropped.
 struct DcssblkModule {
-    // Field order is drop order: sysfs root first (as `dcssblk_exit`), then the major.
+    // Field order is drop order: sysfs root first (as `dcssblk_exit`), then the major, then what
+    // the registry allocated.
     _root: sysfs::RootDevice,
     _major: BlockMajor,
+    _registry: RegistryMemory,
+}
+
+/// Frees the registry's vectors at module exit: [`DEVICES`] is a static, which is never dropped,
+/// so the buffers its vectors have grown would outlive the module unreferenced.
+struct RegistryMemory;
+
+impl Drop for RegistryMemory {
+    fn drop(&mut self) {
+        let mut registry = DEVICES.lock();
+        // Empty by now: every device pins the module, and `add` went with the root device.
+        registry.devices = KVec::new();
+        registry.releasing = KVec::new();
+    }
 }
 
 impl kernel::Module for DcssblkModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
         // SAFETY: Called exactly once, before anything else touches `DEVICES`.
         unsafe { DEVICES.init() };
+        // Declared first, so every error path below frees what the registry allocated, last.
+        let registry = RegistryMemory;
         // The major and the root device are known before `add` exists.
         let major = BlockMajor::register()?;
         DEVICES.lock().major = major.0;
@@ -248,6 +265,7 @@ impl kernel::Module for DcssblkModule {
         Ok(Self {
             _root: root,
             _major: major,
+            _registry: registry,
         })
     }
 }
