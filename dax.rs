@@ -244,7 +244,8 @@ impl Dax {
     ///
     /// # Safety
     ///
-    /// `disk` must be a valid gendisk that outlives the returned object.
+    /// `disk` must be a valid gendisk until [`Dax::shut_down`] is called or the returned
+    /// object is dropped, whichever comes first.
     pub(crate) unsafe fn new(
         start: u64,
         end: u64,
@@ -254,7 +255,8 @@ impl Dax {
         // SAFETY: `pages` is pinned on the heap and dropped after `device` (field order of
         // `Dax`, or reverse declaration order on the error paths below).
         let device = unsafe { DaxDevice::new(&pages)? };
-        // SAFETY: Both pointers are valid; `disk` outlives the entry per the caller's guarantee.
+        // SAFETY: Both pointers are valid; `disk` outlives the entry (dropped by `shut_down` or
+        // with `self`) per the caller's guarantee.
         to_result(unsafe { dax_add_host(device.raw.as_ptr(), disk.as_ptr()) })?;
         // INVARIANT: `dax_add_host` succeeded.
         let host = HostEntry { disk };

@@ -401,7 +401,8 @@ struct DeviceState {
     resources: Option<Resources>,
 }
 
-/// What a device registers with other subsystems, released in field order.
+/// What a device registers with other subsystems. Only ever taken apart by [`detach`], which
+/// orders their teardown (see [`Detached`]).
 struct Resources {
     dax: Option<Dax>,
     disk: Disk,
@@ -746,9 +747,30 @@ fn reserve_detach(registry: &mut RegistryGuard, index: usize) -> Result {
 /// Takes device `index` off the registry. The caller drops the result after unlocking.
 fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
     reserve_detach(registry, index)?;
+    let minor = registry.devices.get(index).ok_or(EINVAL)?.minor;
+    // Reserved before the device (and with it its minor and segments) leaves `devices`; nothing
+    // has changed if this fails.
+    let reserved = registry.releasing.len();
+    for nth in 0.. {
+        let Some(segment) = registry
+            .devices
+            .get(index)
+            .and_then(|device| device.state.as_ref(registry).segments.get(nth))
+            .map(|segment| *segment.name())
+        else {
+            break;
+        };
+        if registry
+            .releasing
+            .push_within_capacity(Releasing { minor, segment })
+            .is_err()
+        {
+            registry.releasing.truncate(reserved);
+            return Err(ENOMEM);
+        }
+    }
     // Cannot fail: `index` was checked above.
     let device = registry.devices.remove(index).map_err(|_| EINVAL)?;
-    let minor = device.minor;
     let state = device.state.as_mut(registry);
     let segments = core::mem::take(&mut state.segments);
     let (dax, disk, registration) = match state.resources.take() {
@@ -759,16 +781,6 @@ fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
         }) => (dax, Some(disk), Some(registration)),
         None => (None, None, None),
     };
-    // Reserved before the device (and with it its minor and segments) left `devices`.
-    for segment in &segments {
-        registry
-            .releasing
-            .push_within_capacity(Releasing {
-                minor,
-                segment: *segment.name(),
-            })
-            .map_err(|_| ENOMEM)?;
-    }
     Ok(Detached {
         disk,
         dax,
@@ -838,6 +850,10 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     if matches!(input.first(), None | Some(b'\0' | b'\n')) {
         return Err(segment::name_too_long());
     }
+    // Set if `add` fails after setting up DAX: keeps the segment names taken until the
+    // segments and their DAX page map are gone (see `ReleaseHold`). Declared first, so it is
+    // dropped last, after the registry lock.
+    let mut _failed_hold: Option<ReleaseHold> = None;
     let text = sysfs::input_text(input);
     let mut segments = KVec::new();
     // Each name is checked and loaded before the next one is parsed, so the errno for a bad
@@ -900,9 +916,13 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
         registry.root,
     )?);
     building.registration = Some(Registration::add(device)?);
+    // Allocated before DAX is set up, so only `disk.add` can fail after it.
+    registry.devices.reserve(1, GFP_KERNEL)?;
+    registry.releasing.reserve(segments.len(), GFP_KERNEL)?;
     if with_dax {
-        // SAFETY: `disk` outlives the DAX set-up: it is declared before `building` here, and
-        // dropped after it in `Resources`.
+        // SAFETY: `disk` stays valid until DAX is shut down: here it is declared before
+        // `building` (dropped after it if `add` fails), and `Detached` shuts DAX down before
+        // it deletes the disk.
         building.dax = Some(unsafe { Dax::new(start, end, disk.as_raw())? });
         dcss_info!("DAX support enabled for DCSS {}\n", input_name);
     } else {
@@ -912,8 +932,19 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
             bindings::SUBSECTION_SIZE
         );
     }
-    registry.devices.reserve(1, GFP_KERNEL)?;
-    disk.add(device)?;
+    if let Err(err) = disk.add(device) {
+        if building.dax.is_some() {
+            for segment in &segments {
+                // Cannot fail: reserved above.
+                let _ = registry.releasing.push_within_capacity(Releasing {
+                    minor,
+                    segment: *segment.name(),
+                });
+            }
+            _failed_hold = Some(ReleaseHold(minor));
+        }
+        return Err(err);
+    }
     // Nothing can fail from here on.
     disk.set_read_only(device.is_read_only());
     let Building {
