@@ -3,7 +3,9 @@
 #
 # C REFERENCE (spec quirk 5): the final duplicate check under the lock compares the raw input
 # ("XS:SAME") with segment names, so when both requests pass the first check before either has
-# registered its device, both succeed and SAME ends up in two devices. The guest therefore only
+# registered its device, both succeed and SAME ends up in two devices. And when that check does
+# catch the duplicate, its error path kfree()s the device after dev_set_name() without
+# put_device(), so the device name leaks (kmemleak: 8-byte kstrdup "SAME"). The guest therefore only
 # reports for DRIVER=dcssblk; dcssblk_rs checks every segment name under the lock (README.md,
 # "Differences from the C driver", item 5) and must pass.
 set -euo pipefail
