@@ -205,6 +205,17 @@ is_dax() {
 # judged, and a stale copy of a pointer (e.g. in a reused kernel stack) can hide a leak.
 _KMEMLEAK=/sys/kernel/debug/kmemleak
 grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
+# known_leaks WHY: the C reference leaks here by a known bug (WHY, see tests/driver/README.md):
+# report what kmemleak finds so far, then have it forget that; the final check judges the rest.
+known_leaks() {
+	[ -w "$_KMEMLEAK" ] || return 0
+	sleep 5
+	echo scan >"$_KMEMLEAK"
+	echo scan >"$_KMEMLEAK"
+	note "known leak ($1): $(grep -c '^unreferenced object' "$_KMEMLEAK") unreferenced object(s)"
+	grep -A3 '^unreferenced object' "$_KMEMLEAK" | head -8 | sed 's/^/#   /'
+	echo clear >"$_KMEMLEAK"
+}
 
 # --- final check -------------------------------------------------------------------------------
 # Kernel reports that make a run fail even if every check passed (tools/vm checks the console too).
