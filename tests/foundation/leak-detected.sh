@@ -12,7 +12,7 @@ rmmod zvmtest
 # kmemleak judges only objects older than 5 s.
 sleep 6
 G
-if "$VM" run --module "$ko" "$T/guest" >"$T/out" 2>&1; then cat "$T/out"; fail "a leaking guest passed"; fi
+if "$VM" run --kmemleak --module "$ko" "$T/guest" >"$T/out" 2>&1; then cat "$T/out"; fail "a leaking guest passed"; fi
 grep -q 'not ok - kmemleak reports unreferenced objects' "$T/out" || { cat "$T/out"; fail "no kmemleak report"; }
 grep -q '# all 2 checks passed' "$T/out" && fail "the leak did not count as a failure"
 grep -q 'unreferenced object .*(size 64)' "$T/out" || { cat "$T/out"; fail "no 64-byte object in the report"; }
