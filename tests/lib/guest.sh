@@ -207,13 +207,14 @@ _KMEMLEAK=/sys/kernel/debug/kmemleak
 # Off unless tools/vm ran with --kmemleak (the file exists either way).
 ! grep -qw 'kmemleak=off' /proc/cmdline || _KMEMLEAK=/nonexistent
 grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
+# _kmemleak_scan: two scans, after which kmemleak lists every object it judges leaked.
+_kmemleak_scan() { echo scan >"$_KMEMLEAK"; echo scan >"$_KMEMLEAK"; }
 # known_leaks WHY: the C reference leaks here by a known bug (WHY, see tests/driver/README.md):
 # report what kmemleak finds so far, then have it forget that; the final check judges the rest.
 known_leaks() {
 	[ -w "$_KMEMLEAK" ] || return 0
 	sleep 5
-	echo scan >"$_KMEMLEAK"
-	echo scan >"$_KMEMLEAK"
+	_kmemleak_scan
 	note "known leak ($1): $(grep -c '^unreferenced object' "$_KMEMLEAK") unreferenced object(s)"
 	grep -A3 '^unreferenced object' "$_KMEMLEAK" | head -8 | sed 's/^/#   /'
 	echo clear >"$_KMEMLEAK"
@@ -232,8 +233,7 @@ _lib_exit() {
 		dmesg | sed 's/^/#   /' | tail -60
 	fi
 	if [ -w "$_KMEMLEAK" ]; then
-		echo scan >"$_KMEMLEAK"
-		echo scan >"$_KMEMLEAK"
+		_kmemleak_scan
 		bad=$(cat "$_KMEMLEAK")
 		if [ -n "$bad" ]; then
 			_FAILED=$((_FAILED + 1))
