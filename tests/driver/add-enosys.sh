@@ -3,4 +3,5 @@
 # segment_load() returns -ENOSYS. Also: the module loads and unloads there, and a bad name is still
 # rejected by the parser first (ENAMETOOLONG before any hypervisor call).
 set -euo pipefail
-"$VM" run --env DRIVER="$DRIVER" tests/driver/add-enosys.guest
+. tests/lib/host.sh
+"$VM" run "${DRIVER_VM[@]}" tests/driver/add-enosys.guest

@@ -12,4 +12,4 @@ set -euo pipefail
 . tests/lib/host.sh
 defseg XS 4F600-4F7FF SR
 defseg SAME 4F800-4F8FF SR
-vm --smp 2 --timeout 600 tests/driver/concurrency-add-add.guest
+vm --smp 2 --timeout 1200 tests/driver/concurrency-add-add.guest

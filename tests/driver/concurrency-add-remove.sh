@@ -13,4 +13,4 @@
 set -euo pipefail
 . tests/lib/host.sh
 for i in 0 1 2 3; do defseg R$i 4F${i}00-4F${i}FF SR; done
-vm --smp 2 --timeout 600 tests/driver/concurrency-add-remove.guest
+vm --smp 2 --timeout 1200 tests/driver/concurrency-add-remove.guest

@@ -1,5 +1,5 @@
 # Loading the other driver (dcssblk vs dcssblk_rs) while one is loaded must fail cleanly: both
-# want /sys/devices/dcssblk (root_device_register -> EEXIST), so the second modprobe fails, with no
+# want /sys/devices/dcssblk (root_device_register -> EEXIST, which modprobe sees as EBUSY), so the second modprobe fails, with no
 # oops and with the first driver's devices untouched. The runner runs this once per driver, so
 # both orders are covered (DRIVER is loaded first, the other one second). The kernel's
 # "sysfs: cannot create duplicate filename" stack dump is expected here and is not an oops.

@@ -12,4 +12,6 @@ pages SR1 0 256 >"$T/d"; "$DCSSCTL" --dir "$SEG" import SR1 "$T/d"
 pages ER1 0 256 >"$T/d"; "$DCSSCTL" --dir "$SEG" import ER1 "$T/d"
 vm tests/driver/shared.guest
 # The guest wrote its exclusive copies but never saved: the catalog is unchanged.
-[ "$(seg_page SR1 0)" = SR1:0 ] || fail "SR1 changed in the catalog without a save: $(seg_page SR1 0)"
+[ "$(seg_page SR1 3)" = SR1:3 ] || fail "SR1 page 3 (written exclusive, not saved) changed in the catalog: $(seg_page SR1 3)"
+[ "$(seg_page ER1 0)" = ER1:0 ] || fail "ER1 page 0 (written exclusive, not saved) changed in the catalog: $(seg_page ER1 0)"
+echo "ok - the unsaved exclusive writes (SR1 page 3, ER1 page 0) left the catalog unchanged"

@@ -7,7 +7,7 @@ set -euo pipefail
 defseg PP 4E000-4E0FF SW
 defseg PRIV 4E100-4E1FF SR
 pages PRIV 0 256 >"$T/d"; "$DCSSCTL" --dir "$SEG" import PRIV "$T/d"
-vm --guests 2 --timeout 400 tests/driver/two-guests.guest
+vm --guests 2 --timeout 900 tests/driver/two-guests.guest
 [ "$(seg_page PRIV 0)" = PRIV:0 ] || fail "guest 0's private write reached the catalog"
 # the shared SW copy lived only while loaded; nobody saved it
 [ "$(seg_page PP 0)" = "" ] || fail "SW segment's saved version changed: $(seg_page PP 0)"

@@ -8,7 +8,7 @@ head -c $((64 << 20)) /dev/urandom >"$T/d"
 "$DCSSCTL" --dir "$SEG" import BIG "$T/d"
 rm -f "$T/d"
 mkdir -p "$T/pids"
-vm --guests 2 --pid-dir "$T/pids" --timeout 400 --env MD="$(export_md5 BIG)" \
+vm --guests 2 --pid-dir "$T/pids" --timeout 900 --env MD="$(export_md5 BIG)" \
 	tests/emulator/share-rss.guest >"$T/out" 2>&1 &
 vmpid=$!
 # Both guests print READY after reading everything, then idle for a while.

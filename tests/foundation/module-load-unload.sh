@@ -6,7 +6,8 @@ modprobe dcssblk_rs
 grep -q '^dcssblk_rs ' /proc/modules
 [ -d /sys/module/dcssblk_rs ]
 rmmod dcssblk_rs
-! grep -q '^dcssblk_rs ' /proc/modules
+# (`! cmd` never stops a `set -e` script: test the outcome explicitly.)
+if grep -q '^dcssblk_rs ' /proc/modules || [ -e /sys/module/dcssblk_rs ]; then echo "still loaded after rmmod"; exit 1; fi
 echo "module loaded and unloaded"
 G
 "$VM" run "$T/guest"

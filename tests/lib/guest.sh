@@ -13,7 +13,9 @@
 # mismatch says  "got ENOENT (No such file or directory)".
 set -u
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/bin
-DRIVER=${DRIVER:-dcssblk}
+# DRIVER (dcssblk or dcssblk_rs) comes from the host; no default, so a lost variable cannot make a
+# dcssblk_rs run test the C driver. Scripts that load no dcssblk driver need not set it.
+DRIVER=${DRIVER:-}
 SYSROOT=/sys/devices/dcssblk
 ADD=$SYSROOT/add
 REMOVE=$SYSROOT/remove
@@ -107,7 +109,9 @@ expect_errno() {
 
 # --- dcssblk helpers ---------------------------------------------------------------------------
 load_driver() { # [modprobe args...]
+	case $DRIVER in dcssblk | dcssblk_rs) ;; *) die "DRIVER='$DRIVER': want dcssblk or dcssblk_rs" ;; esac
 	need "modprobe $DRIVER $*" modprobe "$DRIVER" "$@"
+	need "/sys/module/$DRIVER exists (the driver under test is the one loaded)" test -d "/sys/module/$DRIVER"
 	need "$SYSROOT exists" test -d "$SYSROOT"
 }
 # add SPEC [DESCRIPTION]: echo SPEC > add must work (stops the script if not).
@@ -154,10 +158,21 @@ dcss_major() { awk '$2 == "dcssblk" { print $1; exit }' /proc/devices; }
 sectors_of() { cat "/sys/block/$1/size"; }
 ro_of() { cat "/sys/block/$1/ro"; }
 
-# Kernel log since the last dmesg_mark.
-_DMESG_MARK=0
-dmesg_mark() { _DMESG_MARK=$(dmesg | wc -l); }
-dmesg_new() { dmesg | tail -n +$((_DMESG_MARK + 1)); }
+# Kernel log since the last dmesg_mark. The mark is a unique line written to /dev/kmsg, not a line
+# count: once the 128 KiB log buffer wraps, a count points past the end and "since the mark" would
+# be nothing. A mark that has scrolled out of the buffer stops the script.
+_DMESG_MARK=
+dmesg_mark() {
+	_DMESG_MARK="dcsstest-mark-$$-$RANDOM$RANDOM-$SECONDS"
+	echo "$_DMESG_MARK" >/dev/kmsg || die "cannot write the log mark to /dev/kmsg"
+}
+dmesg_new() {
+	local log
+	[ -n "$_DMESG_MARK" ] || die "dmesg_new without dmesg_mark"
+	log=$(dmesg)
+	grep -qF -- "$_DMESG_MARK" <<<"$log" || die "log mark $_DMESG_MARK is no longer in the kernel log (buffer wrapped)"
+	awk -v m="$_DMESG_MARK" 'seen { print } index($0, m) { seen = 1 }' <<<"$log"
+}
 # expect_log REGEX [DESCRIPTION]: the kernel logged a line matching REGEX (ERE) since dmesg_mark.
 expect_log() {
 	if dmesg_new | grep -qE -- "$1"; then ok "${2:-kernel log: $1}"
@@ -182,6 +197,10 @@ gen_pages() {
 # page_of DEV PAGE: the first line of 4 KiB page PAGE of DEV (direct read, bypasses the page cache).
 page_of() { dd if="$1" bs=4096 skip="$2" count=1 iflag=direct 2>/dev/null | head -n1 | tr -d ' \0'; }
 
+# bytes_read DD-OPERANDS...: how many bytes `dd DD-OPERANDS` read, or "dd-failed" (a failed read
+# must not pass for an empty one).
+bytes_read() { local n; if n=$(dd "$@" status=none | wc -c; exit "${PIPESTATUS[0]}"); then echo "$n"; else echo dd-failed; fi; }
+
 mib_cached() { awk '$1 == "Cached:" { print int($2 / 1024) }' /proc/meminfo; }
 kib_cached() { awk '$1 == "Cached:" { print $2 }' /proc/meminfo; }
 drop_caches() { sync; [ -w /proc/sys/vm/drop_caches ] && echo 3 >/proc/sys/vm/drop_caches; true; }
@@ -198,26 +217,56 @@ is_dax() {
 	if (((a & 0x200000) != 0)); then echo 1; else echo 0; fi
 }
 
+# dcss_range NAME: "START END" (hex, inclusive) of DCSS NAME in /proc/iomem (extmem names the
+# resource "NAME (DCSS)", the name blank-padded to 8).
+dcss_range() {
+	awk -v n="$1" '{ split($0, a, " : "); nm = a[2]; sub(/ *\(DCSS\)$/, "", nm)
+		if (nm == n) { split(a[1], r, "-"); gsub(/ /, "", r[1]); print r[1], r[2]; exit } }' /proc/iomem
+}
+# pages_in_range PID FILE START END: over every read-only mapping of FILE in process PID, prints
+# "RESIDENT INSIDE": how many of its pages are resident (/proc/PID/pagemap) and how many of those
+# have a physical address in [START, END] (hex). DAX maps the DCSS's own pages; the page cache
+# would map copies in RAM. (Writable private mappings hold the process's own copied pages.)
+pages_in_range() {
+	local pid=$1 f=$2 lo=$((0x$3)) hi=$((0x$4)) a b e res=0 in=0 pa
+	while read -r a b; do
+		for e in $(dd if="/proc/$pid/pagemap" bs=8 skip=$((0x$a / 4096)) count=$(((0x$b - 0x$a) / 4096)) \
+			status=none | od -An -v -tx8); do
+			(((0x$e >> 63) & 1)) || continue
+			res=$((res + 1))
+			pa=$(((0x$e & ((1 << 55) - 1)) * 4096))
+			((pa < lo || pa > hi)) || in=$((in + 1))
+		done
+	done < <(awk -v f="$f" '$6 == f && $2 !~ /w/ { split($1, r, "-"); print r[1], r[2] }' "/proc/$pid/maps")
+	echo "$res $in"
+}
+
 # --- kmemleak ----------------------------------------------------------------------------------
 # The test kernel has kmemleak without its scan thread (a scan takes seconds under TCG); the boot
 # leaves no suspects. At exit two scans (kmemleak reports an object only once its contents stayed
 # the same over two) must find none; objects younger than kmemleak's 5 s minimum age are not
 # judged, and a stale copy of a pointer (e.g. in a reused kernel stack) can hide a leak.
 _KMEMLEAK=/sys/kernel/debug/kmemleak
-# Off unless tools/vm ran with --kmemleak (the file exists either way).
-! grep -qw 'kmemleak=off' /proc/cmdline || _KMEMLEAK=/nonexistent
-grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null || true
-# _kmemleak_scan: two scans, after which kmemleak lists every object it judges leaked.
-_kmemleak_scan() { echo scan >"$_KMEMLEAK"; echo scan >"$_KMEMLEAK"; }
+# On exactly when the kernel was booted with kmemleak=on (tools/vm --kmemleak); then every step
+# of the check must work, or the script fails: a check that cannot run is not a pass.
+_KMEMLEAK_ON=0
+! grep -qw 'kmemleak=on' /proc/cmdline || _KMEMLEAK_ON=1
+if [ $_KMEMLEAK_ON = 1 ]; then
+	grep -q ' /sys/kernel/debug ' /proc/mounts || mount -t debugfs debugfs /sys/kernel/debug ||
+		die "kmemleak=on, but debugfs does not mount"
+	[ -w $_KMEMLEAK ] || die "kmemleak=on, but $_KMEMLEAK is not writable"
+fi
+# _kmemleak_scan: waits out kmemleak's minimum object age (5 s; younger objects are not judged), then
+# scans twice, after which kmemleak lists every object it judges leaked.
+_kmemleak_scan() { sleep 6; echo scan >"$_KMEMLEAK" && echo scan >"$_KMEMLEAK"; }
 # known_leaks WHY: the C reference leaks here by a known bug (WHY, see tests/driver/README.md):
 # report what kmemleak finds so far, then have it forget that; the final check judges the rest.
 known_leaks() {
-	[ -w "$_KMEMLEAK" ] || return 0
-	sleep 5
-	_kmemleak_scan
+	[ $_KMEMLEAK_ON = 1 ] || return 0
+	_kmemleak_scan || die "kmemleak=on, but a scan failed"
 	note "known leak ($1): $(grep -c '^unreferenced object' "$_KMEMLEAK") unreferenced object(s)"
 	grep -A3 '^unreferenced object' "$_KMEMLEAK" | head -8 | sed 's/^/#   /'
-	echo clear >"$_KMEMLEAK"
+	echo clear >"$_KMEMLEAK" || die "kmemleak clear failed"
 }
 
 # --- final check -------------------------------------------------------------------------------
@@ -232,9 +281,12 @@ _lib_exit() {
 		_say "not ok - kernel log reports a problem:"
 		dmesg | sed 's/^/#   /' | tail -60
 	fi
-	if [ -w "$_KMEMLEAK" ]; then
-		_kmemleak_scan
-		bad=$(cat "$_KMEMLEAK")
+	if [ $_KMEMLEAK_ON = 1 ]; then
+		if ! { _kmemleak_scan && bad=$(cat "$_KMEMLEAK"); }; then
+			_FAILED=$((_FAILED + 1))
+			_say "not ok - kmemleak=on, but its final scan failed"
+			bad=
+		fi
 		if [ -n "$bad" ]; then
 			_FAILED=$((_FAILED + 1))
 			_say "not ok - kmemleak reports unreferenced objects:"

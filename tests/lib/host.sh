@@ -6,13 +6,13 @@ SEG=$T/seg
 mkdir -p "$SEG"
 # defseg NAME RANGE TYPE [RANGE TYPE ...]   (hex pages, CP DEFSEG syntax)
 defseg() { "$DCSSCTL" --dir "$SEG" defseg "$@" >/dev/null; }
-# vm [tools/vm run options...] SCRIPT: one or more guests with the z/VM emulation on $SEG; with
-# kmemleak for the Rust driver (the C reference is not under test, and kmemleak costs TCG time).
-vm() {
-	local leak=()
-	[ "$DRIVER" != dcssblk_rs ] || leak=(--kmemleak)
-	"$VM" run --segments "$SEG" --env DRIVER="$DRIVER" "${leak[@]}" "$@"
-}
+case $DRIVER in dcssblk | dcssblk_rs) ;; *) echo "DRIVER=$DRIVER: want dcssblk or dcssblk_rs" >&2; exit 1 ;; esac
+# tools/vm options of every driver test's guest: the driver, and kmemleak for the Rust driver (the
+# C reference is not under test, and kmemleak costs TCG time).
+DRIVER_VM=(--env DRIVER="$DRIVER")
+[ "$DRIVER" != dcssblk_rs ] || DRIVER_VM+=(--kmemleak)
+# vm [tools/vm run options...] SCRIPT: one or more guests with the z/VM emulation on $SEG.
+vm() { "$VM" run --segments "$SEG" "${DRIVER_VM[@]}" "$@"; }
 # seg_page NAME PAGE: first line of 4 KiB page PAGE (relative) of segment NAME's saved contents.
 seg_page() {
 	"$DCSSCTL" --dir "$SEG" export "$1" "$T/.export" || fail "dcssctl export $1"
