@@ -34,3 +34,6 @@ TIMEOUT_SCALE=${DCSS_TIMEOUT_SCALE:-1}
 	die "DCSS_TIMEOUT_SCALE=$TIMEOUT_SCALE: want a positive number"
 # scaled SECONDS: SECONDS x DCSS_TIMEOUT_SCALE, rounded up.
 scaled() { awk -v s="$1" -v f="$TIMEOUT_SCALE" 'BEGIN { t = s * f; i = int(t); print (t > i) ? i + 1 : i }'; }
+# poll SECONDS CMD...: runs CMD every 0.5 s until it succeeds (status 0) or SECONDS (scaled) have
+# passed (status 1).
+poll() { local end=$((SECONDS + $(scaled "$1"))); shift; until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.5; done; }

@@ -11,16 +11,11 @@ defseg X 4F900-4F9FF SR
 defseg Y 4FA00-4FAFF SR
 defseg Z 4FC00-4FCFF SW
 truncate -s 1M "$T/disk"
+ready() { [ "$(head -c2 "$T/disk")" = RR ]; }
 (
-	for ((i = 0; i < 1200; i++)); do
-		if [ "$(head -c2 "$T/disk")" = RR ]; then
-			"$DCSSCTL" --dir "$SEG" purge Y
-			printf GO | dd of="$T/disk" conv=notrunc status=none
-			exit 0
-		fi
-		sleep 0.5
-	done
-	exit 1
+	poll 1200 ready || exit 1
+	"$DCSSCTL" --dir "$SEG" purge Y
+	printf GO | dd of="$T/disk" conv=notrunc status=none
 ) &
 helper=$!
 rc=0

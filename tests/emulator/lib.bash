@@ -15,3 +15,4 @@ vm() { "$VM" run --segments "$SEG" --env DRIVER=dcssblk "$@"; }
 # export_md5 NAME: md5 of the saved contents of NAME as dcssctl exports them.
 export_md5() { "$DCSSCTL" --dir "$SEG" export "$1" "$T/.export" && md5sum <"$T/.export" | cut -d' ' -f1; }
 . "$TOP/tests/lib/zvmtest.sh"
+. "$TOP/tools/lib.sh"

@@ -12,11 +12,8 @@ vm --guests 2 --pid-dir "$T/pids" --timeout 900 --env MD="$(export_md5 BIG)" \
 	tests/emulator/share-rss.guest >"$T/out" 2>&1 &
 vmpid=$!
 # Both guests print READY after reading everything, then idle for a while.
-for ((i = 0; i < 600; i++)); do
-	[ "$(grep -c 'READY-TO-MEASURE' "$T/out" || true)" -ge 2 ] && break
-	kill -0 $vmpid 2>/dev/null || break
-	sleep 0.5
-done
+both_ready() { [ "$(grep -c 'READY-TO-MEASURE' "$T/out" || true)" -ge 2 ] || ! kill -0 $vmpid 2>/dev/null; }
+poll 600 both_ready || true
 [ "$(grep -c 'READY-TO-MEASURE' "$T/out" || true)" -ge 2 ] || { cat "$T/out"; fail "guests did not get ready"; }
 # smaps_of PID: "Rss Pss" in KiB summed over the mappings of the segment file.
 smaps_of() {

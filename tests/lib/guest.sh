@@ -48,6 +48,12 @@ trap '_FAILED=$((_FAILED + 1)); exit 1' TERM
 # need DESCRIPTION CMD...: like check, but stop the script if it fails.
 need() { local d=$1; shift; "$@" || die "$d (command failed: $*)"; ok "$d"; }
 note() { _say "# $*"; }
+# Waits scale like the host's timeouts (tools/lib.sh; tools/vm passes TIMEOUT_SCALE).
+TIMEOUT_SCALE=${TIMEOUT_SCALE:-1}
+scaled() { awk -v s="$1" -v f="$TIMEOUT_SCALE" 'BEGIN { t = s * f; i = int(t); print (t > i) ? i + 1 : i }'; }
+# poll SECONDS CMD...: runs CMD every 0.5 s until it succeeds (status 0) or SECONDS (scaled) have
+# passed (status 1).
+poll() { local end=$((SECONDS + $(scaled "$1"))); shift; until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.5; done; }
 
 # --- errno names -------------------------------------------------------------------------------
 # glibc 2.36 strerror() texts for the errnos a block/sysfs driver can return.

@@ -26,3 +26,4 @@ pages() {
 # In a subshell ("$(seg_page ...)") exit would end only the subshell: stop the test itself.
 fail() { echo "FAIL: $*" >&2; [ "$BASHPID" = "$$" ] || kill -TERM $$; exit 1; }
 . "$TOP/tests/lib/zvmtest.sh"
+. "$TOP/tools/lib.sh"

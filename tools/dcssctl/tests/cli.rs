@@ -86,6 +86,18 @@ fn fails(t: &TempDir, args: &[&str], code: i32, needle: &str) -> String {
     stderr
 }
 
+/// Like `fails`, and the failed command left segment `name`'s file byte-for-byte as it was.
+fn fails_unchanged(t: &TempDir, args: &[&str], code: i32, needle: &str, name: &str) -> String {
+    let before = fs::read(t.seg(name)).unwrap();
+    let stderr = fails(t, args, code, needle);
+    assert!(
+        before == fs::read(t.seg(name)).unwrap(),
+        "dcssctl {args:?} failed but changed {name}.seg"
+    );
+    assert!(temp_files(t).is_empty(), "dcssctl {args:?} left {:?}", temp_files(t));
+    stderr
+}
+
 fn header_text(path: &Path) -> String {
     let mut header = vec![0u8; 4096];
     File::open(path).unwrap().read_exact(&mut header).unwrap();
@@ -388,15 +400,19 @@ fn export_and_import_round_trip() {
 fn import_errors() {
     let t = TempDir::new("import-errors");
     ok(&t, &["defseg", "SMALL", "0-FF", "EW", "100-1FF", "EN"]);
-    let before = fs::read(t.seg("SMALL")).unwrap();
+    let first = t.path().join("first");
+    fs::write(&first, pattern(4096, 3)).unwrap();
+    ok(&t, &["import", "SMALL", first.to_str().unwrap()]);
+    let saved = fs::read(t.seg("SMALL")).unwrap();
 
     let too_big = t.path().join("too-big");
     fs::write(&too_big, vec![1u8; 2 * MIB as usize + 1]).unwrap();
-    fails(
+    fails_unchanged(
         &t,
         &["import", "SMALL", too_big.to_str().unwrap()],
         1,
         "data of 2097153 bytes is larger than segment SMALL (2097152 bytes)",
+        "SMALL",
     );
     // From a pipe the size shows only while copying.
     let mut child = dcssctl_command(&t.catalog(), &["import", "SMALL", "-"])
@@ -410,24 +426,36 @@ fn import_errors() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("data is larger than segment SMALL"));
+    assert!(saved == fs::read(t.seg("SMALL")).unwrap(), "import from a pipe changed SMALL");
+    assert!(temp_files(&t).is_empty());
 
     // Non-zero data in the EN range would be lost on load: refused.
     let mut into_en = vec![0u8; MIB as usize + 4096];
     into_en[MIB as usize + 10] = 1;
     let into_en_path = t.path().join("into-en");
     fs::write(&into_en_path, &into_en).unwrap();
-    fails(
+    fails_unchanged(
         &t,
         &["import", "SMALL", into_en_path.to_str().unwrap()],
         1,
         "100-1FF EN",
+        "SMALL",
     );
+    fails_unchanged(
+        &t,
+        &["import", "SMALL", "/nonexistent/file"],
+        1,
+        "/nonexistent/file",
+        "SMALL",
+    );
+    assert!(saved == fs::read(t.seg("SMALL")).unwrap());
 
     // Zeros there are fine: they are what a load shows anyway.
     into_en[MIB as usize + 10] = 0;
     into_en[10] = 1;
     fs::write(&into_en_path, &into_en).unwrap();
     ok(&t, &["import", "SMALL", into_en_path.to_str().unwrap()]);
+    assert!(saved != fs::read(t.seg("SMALL")).unwrap());
 
     fails(
         &t,
@@ -435,14 +463,90 @@ fn import_errors() {
         1,
         "segment NOSUCH does not exist",
     );
-    fails(
-        &t,
-        &["import", "SMALL", "/nonexistent/file"],
-        1,
-        "/nonexistent/file",
-    );
     assert!(temp_files(&t).is_empty());
-    assert!(before != fs::read(t.seg("SMALL")).unwrap());
+}
+
+/// Runs `script` (sh) in a private mount namespace (`unshare`, as root or mapped root) with
+/// `$D` a fresh tmpfs of `size` and `$DCSSCTL` the binary; the tmpfs goes with the namespace.
+/// Returns the script's output; it fails the test if the script does.
+fn in_tmpfs(t: &TempDir, size: &str, script: &str) -> String {
+    let d = t.path().join("tmpfs");
+    fs::create_dir_all(&d).unwrap();
+    let out = Command::new("unshare")
+        .args(["--map-root-user", "--mount", "sh", "-euc"])
+        .arg(format!("mount -t tmpfs -o size={size} tmpfs \"$D\"\n{script}"))
+        .env("D", &d)
+        .env("DCSSCTL", env!("CARGO_BIN_EXE_dcssctl"))
+        .env_remove("DCSS_DIR")
+        .output()
+        .expect("unshare (util-linux) runs");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "script in a tmpfs failed:\n{text}");
+    text
+}
+
+/// The shell lines that run a dcssctl command that must fail with status 1 and `needle` in its
+/// message, and that must leave `$D/cat/NAME.seg` as `$D/before` and no temporary behind.
+fn sh_fails_unchanged(command: &str, needle: &str, name: &str) -> String {
+    format!(
+        r#"cp "$D/cat/{name}.seg" "$D/../before"
+rc=0; $DCSSCTL --dir "$D/cat" {command} 2>"$D/../err" || rc=$?
+cat "$D/../err"
+[ $rc = 1 ] || {{ echo "exit status $rc, want 1"; exit 1; }}
+grep -qF -- '{needle}' "$D/../err" || {{ echo "no '{needle}' in the message"; exit 1; }}
+cmp "$D/cat/{name}.seg" "$D/../before" || {{ echo "{name}.seg changed"; exit 1; }}
+! ls "$D/cat" | grep -q 'tmp$' || {{ echo "temporary left: $(ls "$D/cat")"; exit 1; }}
+"#
+    )
+}
+
+#[test]
+fn io_errors_change_nothing() {
+    let t = TempDir::new("io-errors");
+    let tree = sample_tree(&t);
+    let data = t.path().join("data");
+    fs::write(&data, pattern(MIB as usize, 5)).unwrap();
+    let other = t.path().join("other");
+    fs::write(&other, pattern(MIB as usize, 6)).unwrap();
+    let (data, other, tree) = (
+        data.to_str().unwrap(),
+        other.to_str().unwrap(),
+        tree.to_str().unwrap(),
+    );
+
+    // ENOSPC: room for one version of the 1 MiB segment, not for the next one beside it.
+    let out = in_tmpfs(
+        &t,
+        "1300k",
+        &format!(
+            "$DCSSCTL --dir \"$D/cat\" defseg FULL 0-FF SW\n$DCSSCTL --dir \"$D/cat\" import FULL {data}\n{}{}",
+            sh_fails_unchanged(&format!("import FULL {other}"), "No space left on device", "FULL"),
+            sh_fails_unchanged(&format!("populate FULL --from {tree}"), "No space left on device", "FULL"),
+        ),
+    );
+    assert!(out.contains("No space left on device"), "{out}");
+
+    // A read-only catalog: writers fail on their first write, not on taking the lock (`.lock`
+    // opens read-only), and readers still work.
+    let out = in_tmpfs(
+        &t,
+        "4m",
+        &format!(
+            "$DCSSCTL --dir \"$D/cat\" defseg RO 0-FF SR\n$DCSSCTL --dir \"$D/cat\" import RO {data}\n\
+             mount -o remount,ro \"$D\"\n{}{}{}\
+             $DCSSCTL --dir \"$D/cat\" list | grep -q ' RO '\n\
+             $DCSSCTL --dir \"$D/cat\" export RO \"$D/../exported\"\ncmp \"$D/../exported\" {data}\n",
+            sh_fails_unchanged(&format!("import RO {other}"), "Read-only file system", "RO"),
+            sh_fails_unchanged(&format!("populate RO --from {tree}"), "Read-only file system", "RO"),
+            sh_fails_unchanged("defseg RO 0-1FF SR", "Read-only file system", "RO"),
+        ),
+    );
+    assert!(!out.contains("locking"), "the lock itself failed: {out}");
+    assert!(!out.contains(".lock"), "opening .lock failed: {out}");
 }
 
 #[test]
@@ -671,50 +775,52 @@ fn populate_errors() {
     let src = sample_tree(&t);
     let src = src.to_str().unwrap();
     ok(&t, &["defseg", "TINY", "0-FF", "SW"]);
-    let before = fs::read(t.seg("TINY")).unwrap();
+    ok(&t, &["populate", "TINY", "--from", src]);
 
     // 2 MiB of file data cannot fit in 1 MiB: refused before mke2fs runs.
     let big = t.path().join("big");
     fs::create_dir_all(&big).unwrap();
     fs::write(big.join("blob"), pattern(2 * MIB as usize, 1)).unwrap();
-    fails(
+    fails_unchanged(
         &t,
         &["populate", "TINY", "--from", big.to_str().unwrap()],
         1,
         "too big for segment TINY",
+        "TINY",
     );
 
     // Slightly under 1 MiB of data: only mke2fs finds out it does not fit with the metadata.
     fs::write(big.join("blob"), pattern(MIB as usize - 8192, 1)).unwrap();
-    fails(
+    fails_unchanged(
         &t,
         &["populate", "TINY", "--from", big.to_str().unwrap()],
         1,
         "too big for segment TINY",
+        "TINY",
     );
 
-    fails(
+    fails_unchanged(
         &t,
         &["populate", "NOSUCH", "--from", src],
         1,
         "segment NOSUCH does not exist",
+        "TINY",
     );
-    fails(
+    fails_unchanged(
         &t,
         &["populate", "TINY", "--from", "/nonexistent/dir"],
         1,
         "/nonexistent/dir",
+        "TINY",
     );
-    fails(
+    fails_unchanged(
         &t,
         &["populate", "TINY", "--from", src, "--fs", "xfs"],
         2,
         "ext2 or ext4",
+        "TINY",
     );
-    fails(&t, &["populate", "TINY"], 2, "--from");
-    let after = fs::read(t.seg("TINY")).unwrap();
-    assert!(before == after, "failed populates change nothing");
-    assert!(temp_files(&t).is_empty());
+    fails_unchanged(&t, &["populate", "TINY"], 2, "--from", "TINY");
 }
 
 #[test]
@@ -722,6 +828,7 @@ fn populate_reports_mke2fs_failure() {
     let t = TempDir::new("populate-mke2fs");
     let src = sample_tree(&t);
     ok(&t, &["defseg", "FS", "0-FF", "SW"]);
+    let before = fs::read(t.seg("FS")).unwrap();
     // A stand-in mke2fs found first on PATH.
     let bin = t.path().join("bin");
     fs::create_dir_all(&bin).unwrap();
@@ -744,4 +851,5 @@ fn populate_reports_mke2fs_failure() {
     assert!(stderr.contains("mke2fs failed"), "{stderr}");
     assert!(stderr.contains("something broke"), "{stderr}");
     assert!(temp_files(&t).is_empty());
+    assert!(before == fs::read(t.seg("FS")).unwrap(), "a failed mke2fs changed FS.seg");
 }
