@@ -2,17 +2,8 @@
 # in-tree C dcssblk.ko as the reference client. Source after `set -euo pipefail`.
 # shellcheck shell=bash
 # Env from tests/run: TOP, VM, DCSSCTL, T. Segments live in $SEG (a fresh catalog).
-: "${T:?}" "${VM:?}" "${DCSSCTL:?}" "${TOP:?}"
-SEG=$T/seg
-mkdir -p "$SEG"
-# In a subshell ("$(zvmtest_ko)") exit would end only the subshell: stop the test itself.
-fail() { echo "FAIL: $*" >&2; [ "$BASHPID" = "$$" ] || kill -TERM $$; exit 1; }
-pass() { echo "ok - $*"; }
-# defseg NAME RANGE TYPE [RANGE TYPE ...]   (hex pages, CP DEFSEG syntax)
-defseg() { "$DCSSCTL" --dir "$SEG" defseg "$@" >/dev/null; }
+. "$TOP/tests/lib/common.sh"
 # vm [tools/vm run options...] SCRIPT: guests with the z/VM emulation on $SEG, C dcssblk driver.
 vm() { "$VM" run --segments "$SEG" --env DRIVER=dcssblk "$@"; }
 # export_md5 NAME: md5 of the saved contents of NAME as dcssctl exports them.
 export_md5() { "$DCSSCTL" --dir "$SEG" export "$1" "$T/.export" && md5sum <"$T/.export" | cut -d' ' -f1; }
-. "$TOP/tests/lib/zvmtest.sh"
-. "$TOP/tools/lib.sh"

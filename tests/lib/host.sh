@@ -1,11 +1,8 @@
 # Host side of tests/driver/*.sh: source it after `set -euo pipefail`.
 # shellcheck shell=bash
 # Env from tests/run: TOP, VM, DCSSCTL, T, DRIVER. Segments live in $SEG (a fresh catalog).
-: "${T:?}" "${VM:?}" "${DCSSCTL:?}" "${DRIVER:?}" "${TOP:?}"
-SEG=$T/seg
-mkdir -p "$SEG"
-# defseg NAME RANGE TYPE [RANGE TYPE ...]   (hex pages, CP DEFSEG syntax)
-defseg() { "$DCSSCTL" --dir "$SEG" defseg "$@" >/dev/null; }
+: "${DRIVER:?}"
+. "$TOP/tests/lib/common.sh"
 case $DRIVER in dcssblk | dcssblk_rs) ;; *) echo "DRIVER=$DRIVER: want dcssblk or dcssblk_rs" >&2; exit 1 ;; esac
 # tools/vm options of every driver test's guest: the driver, and kmemleak for the Rust driver (the
 # C reference is not under test, and kmemleak costs TCG time).
@@ -23,7 +20,3 @@ pages() {
 	local i l
 	for ((i = $2; i < $2 + $3; i++)); do l=$(printf '%-15s' "$1:$i"); printf "$l\n%.0s" {1..256}; done
 }
-# In a subshell ("$(seg_page ...)") exit would end only the subshell: stop the test itself.
-fail() { echo "FAIL: $*" >&2; [ "$BASHPID" = "$$" ] || kill -TERM $$; exit 1; }
-. "$TOP/tests/lib/zvmtest.sh"
-. "$TOP/tools/lib.sh"
