@@ -229,10 +229,11 @@ dcss_range() {
 	awk -v n="$1" '{ split($0, a, " : "); nm = a[2]; sub(/ *\(DCSS\)$/, "", nm)
 		if (nm == n) { split(a[1], r, "-"); gsub(/ /, "", r[1]); print r[1], r[2]; exit } }' /proc/iomem
 }
-# pages_in_range PID FILE START END: over every read-only mapping of FILE in process PID, prints
-# "RESIDENT INSIDE": how many of its pages are resident (/proc/PID/pagemap) and how many of those
-# have a physical address in [START, END] (hex). DAX maps the DCSS's own pages; the page cache
-# would map copies in RAM. (Writable private mappings hold the process's own copied pages.)
+# pages_in_range PID FILE START END: over every executable mapping of FILE in process PID (its
+# code), prints "RESIDENT INSIDE": how many of its pages are resident (/proc/PID/pagemap) and how
+# many of those have a physical address in [START, END] (hex). DAX maps the DCSS's own pages; the
+# page cache would map copies in RAM. (Other private mappings can hold the process's own copies:
+# written data, and relocated data made read-only again, RELRO.)
 pages_in_range() {
 	local pid=$1 f=$2 lo=$((0x$3)) hi=$((0x$4)) a b e res=0 in=0 pa
 	while read -r a b; do
@@ -243,7 +244,7 @@ pages_in_range() {
 			pa=$(((0x$e & ((1 << 55) - 1)) * 4096))
 			((pa < lo || pa > hi)) || in=$((in + 1))
 		done
-	done < <(awk -v f="$f" '$6 == f && $2 !~ /w/ { split($1, r, "-"); print r[1], r[2] }' "/proc/$pid/maps")
+	done < <(awk -v f="$f" '$6 == f && $2 ~ /x/ { split($1, r, "-"); print r[1], r[2] }' "/proc/$pid/maps")
 	echo "$res $in"
 }
 
