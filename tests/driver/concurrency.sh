@@ -7,4 +7,4 @@ set -euo pipefail
 . tests/lib/host.sh
 for i in 0 1 2 3; do defseg C$i 4F${i}00-4F${i}FF SR; done
 defseg SAME 4F800-4F8FF SR
-vm --smp 2 --timeout 1200 tests/driver/concurrency.guest
+vm --smp 2 --timeout 1500 tests/driver/concurrency.guest

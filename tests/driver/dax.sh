@@ -14,4 +14,4 @@ defseg DX1 4D900-4DAFF SW      # 2 MiB at 1241 MiB: start not 2 MiB aligned
 defseg DX3 4DC00-4DCFF SW      # 1 MiB at 1244 MiB: start aligned, end+1 not
 defseg DA 4DE00-4DEFF SW       # DA:DB = 2 MiB at 1246 MiB: aligned as a device
 defseg DB 4DF00-4DFFF SW
-vm tests/driver/dax.guest
+vm --timeout 1200 tests/driver/dax.guest

@@ -12,7 +12,7 @@ md=$(md5sum <"$T/tree/data" | cut -d' ' -f1)
 rm -rf "$T/tree"
 mkdir -p "$T/pids"
 truncate -s 1M "$T/disk"
-vm --guests 2 --pid-dir "$T/pids" --shared-disk "$T/disk" --timeout 900 --env MD="$md" \
+vm --guests 2 --pid-dir "$T/pids" --shared-disk "$T/disk" --timeout 1000 --env MD="$md" \
 	tests/driver/share-dax.guest >"$T/out" 2>&1 &
 vmpid=$!
 both_ready() { [ "$(grep -c 'READY-TO-MEASURE' "$T/out" || true)" -ge 2 ] || ! kill -0 $vmpid 2>/dev/null; }

@@ -24,4 +24,4 @@ for a in $types; do
 	done
 	i=$((i + 1))
 done
-vm --timeout 1200 --env TYPES="$types" tests/driver/type-rules.guest
+vm --timeout 1800 --env TYPES="$types" tests/driver/type-rules.guest

@@ -12,7 +12,7 @@ defseg ERP 20400-204FF ER
 defseg SCP 20600-206FF SC
 defseg SWP 20800-208FF SW
 head -c $((1 << 20)) /dev/urandom >"$T/d"; "$DCSSCTL" --dir "$SEG" import SRP "$T/d"
-"$VM" run --segments "$SEG" --env DRIVER=dcssblk --module "$ko" tests/emulator/cp-diag.guest
+"$VM" run --segments "$SEG" --env DRIVER=dcssblk --module "$ko" --timeout 1800 tests/emulator/cp-diag.guest
 [ ! -e "$SEG/LOW.seg" ] || fail "PURGE NSS NAME LOW left LOW.seg"
 pass "PURGE NSS removed the saved segment"
 "$DCSSCTL" --dir "$SEG" export COPY "$T/x" || fail "no segment COPY after DEFSEG/SAVESEG"
