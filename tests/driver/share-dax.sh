@@ -10,21 +10,6 @@ head -c $((12 << 20)) /dev/urandom >"$T/tree/data"
 "$DCSSCTL" --dir "$SEG" populate SHD --from "$T/tree" >/dev/null
 md=$(md5sum <"$T/tree/data" | cut -d' ' -f1)
 rm -rf "$T/tree"
-mkdir -p "$T/pids"
-truncate -s 1M "$T/disk"
-vm --guests 2 --pid-dir "$T/pids" --shared-disk "$T/disk" --timeout 1000 --env MD="$md" \
-	tests/driver/share-dax.guest >"$T/out" 2>&1 &
-vmpid=$!
-both_ready() { [ "$(grep -c 'READY-TO-MEASURE' "$T/out" || true)" -ge 2 ] || ! kill -0 $vmpid 2>/dev/null; }
-poll 600 both_ready || true
-[ "$(grep -c 'READY-TO-MEASURE' "$T/out" || true)" -ge 2 ] || { cat "$T/out"; fail "guests did not get ready"; }
-read -r r0 p0 < <(smaps_of "$(cat "$T/pids/g0.pid")" "$SEG/SHD.seg")
-read -r r1 p1 < <(smaps_of "$(cat "$T/pids/g1.pid")" "$SEG/SHD.seg")
-printf MEASURED | dd of="$T/disk" conv=notrunc status=none
-rc=0
-wait $vmpid || rc=$?
-cat "$T/out"
-[ $rc = 0 ] || fail "guests failed"
-echo "# QEMU g0: Rss ${r0} KiB Pss ${p0} KiB; QEMU g1: Rss ${r1} KiB Pss ${p1} KiB (file 12288 KiB)"
-expect_one_host_copy 12288 "$r0" "$p0" "$r1" "$p1"
+measure_two_guests SHD --timeout 1000 --env MD="$md" tests/driver/share-dax.guest
+expect_one_host_copy 12288 "$R0" "$P0" "$R1" "$P1"   # the 12 MiB file at least
 pass "the DAX-mounted segment is one host copy for both guests (Pss = Rss/2)"

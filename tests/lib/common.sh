@@ -31,4 +31,27 @@ expect_one_host_copy() {
 		[ $((p * 100 / r)) -ge 45 ] && [ $((p * 100 / r)) -le 55 ] || fail "Pss $p KiB is not about half of Rss $r KiB"
 	done
 }
+# measure_two_guests NAME [tools/vm options...] SCRIPT: boots two guests with `vm` (the caller's
+# library defines it) and a shared disk; SCRIPT prints READY-TO-MEASURE once it has read the
+# segment and keeps it until the host writes MEASURED on the disk. Meanwhile sets R0 P0 R1 P1,
+# each QEMU's "Rss Pss" (KiB) of NAME.seg; fails if the guests do not get ready or fail.
+measure_two_guests() {
+	local name=$1 vmpid rc=0
+	shift
+	mkdir -p "$T/pids"
+	truncate -s 1M "$T/disk"
+	vm --guests 2 --pid-dir "$T/pids" --shared-disk "$T/disk" "$@" >"$T/out" 2>&1 &
+	vmpid=$!
+	_ready() { [ "$(grep -c 'READY-TO-MEASURE' "$T/out" || true)" -ge 2 ]; }
+	_ready_or_gone() { _ready || ! kill -0 "$vmpid" 2>/dev/null; }
+	poll 600 _ready_or_gone || true
+	_ready || { wait "$vmpid" || true; cat "$T/out"; fail "guests did not get ready"; }
+	read -r R0 P0 < <(smaps_of "$(cat "$T/pids/g0.pid")" "$SEG/$name.seg")
+	read -r R1 P1 < <(smaps_of "$(cat "$T/pids/g1.pid")" "$SEG/$name.seg")
+	printf MEASURED | dd of="$T/disk" conv=notrunc status=none
+	wait "$vmpid" || rc=$?
+	cat "$T/out"
+	[ $rc = 0 ] || fail "guests failed"
+	echo "# QEMU g0: Rss $R0 KiB Pss $P0 KiB; QEMU g1: Rss $R1 KiB Pss $P1 KiB"
+}
 . "$TOP/tests/lib/zvmtest.sh"
