@@ -30,7 +30,7 @@ kernel_source() {
 # the project's 2-core machine (README "What make check runs"), and all of them are multiplied by
 # DCSS_TIMEOUT_SCALE (default 1; e.g. 2 on a machine that runs guests half as fast).
 TIMEOUT_SCALE=${DCSS_TIMEOUT_SCALE:-1}
-[[ $TIMEOUT_SCALE =~ ^[0-9]+([.][0-9]+)?$ ]] && [ "$TIMEOUT_SCALE" != 0 ] ||
+[[ $TIMEOUT_SCALE =~ ^[0-9]+([.][0-9]+)?$ ]] && awk -v f="$TIMEOUT_SCALE" 'BEGIN { exit !(f > 0) }' ||
 	die "DCSS_TIMEOUT_SCALE=$TIMEOUT_SCALE: want a positive number"
 # scaled SECONDS: SECONDS x DCSS_TIMEOUT_SCALE, rounded up.
 scaled() { awk -v s="$1" -v f="$TIMEOUT_SCALE" 'BEGIN { t = s * f; i = int(t); print (t > i) ? i + 1 : i }'; }

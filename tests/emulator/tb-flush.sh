@@ -26,8 +26,9 @@ truncate -s 1M "$T/disk"
 cat tests/emulator/mailbox.guest.inc tests/emulator/tb-flush.guest >"$T/guest"
 vm --shared-disk "$T/disk" --env BYTE="$byte" "$T/guest" >"$T/out" 2>&1 &
 vmpid=$!
+trap 'kill "$vmpid" 2>/dev/null || true' EXIT
 v1_done() { [ "$(dd if="$T/disk" bs=512 count=1 status=none | head -c6)" = V1DONE ] || ! kill -0 $vmpid 2>/dev/null; }
-poll 600 v1_done || true
+poll 900 v1_done || true
 if [ "$(dd if="$T/disk" bs=512 count=1 status=none | head -c6)" = V1DONE ]; then
 	"$DCSSCTL" --dir "$SEG" import TBF "$T/v2"
 	printf '%-511s\n' V2READY | dd of="$T/disk" bs=512 seek=1 conv=notrunc status=none

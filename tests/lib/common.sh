@@ -3,8 +3,9 @@
 # shellcheck shell=bash
 : "${T:?}" "${VM:?}" "${DCSSCTL:?}" "${TOP:?}"
 . "$TOP/tools/lib.sh"
-SEG=$T/seg
-mkdir -p "$SEG"
+mkdir -p "$T/seg"
+# Resolved, as tools/vm hands it to QEMU (smaps shows that path).
+SEG=$(realpath "$T/seg")
 # In a subshell ("$(seg_page ...)") exit would end only the subshell: stop the test itself.
 fail() { echo "FAIL: $*" >&2; [ "$BASHPID" = "$$" ] || kill -TERM $$; exit 1; }
 pass() { echo "ok - $*"; }
@@ -42,9 +43,12 @@ measure_two_guests() {
 	truncate -s 1M "$T/disk"
 	vm --guests 2 --pid-dir "$T/pids" --shared-disk "$T/disk" "$@" >"$T/out" 2>&1 &
 	vmpid=$!
+	# A failing check below must not leave the guests waiting for MEASURED.
+	_MEASURED_VM=$vmpid
+	trap 'kill "$_MEASURED_VM" 2>/dev/null || true' EXIT
 	_ready() { [ "$(grep -c 'READY-TO-MEASURE' "$T/out" || true)" -ge 2 ]; }
 	_ready_or_gone() { _ready || ! kill -0 "$vmpid" 2>/dev/null; }
-	poll 600 _ready_or_gone || true
+	poll 1000 _ready_or_gone || true
 	_ready || { wait "$vmpid" || true; cat "$T/out"; fail "guests did not get ready"; }
 	read -r R0 P0 < <(smaps_of "$(cat "$T/pids/g0.pid")" "$SEG/$name.seg")
 	read -r R1 P1 < <(smaps_of "$(cat "$T/pids/g1.pid")" "$SEG/$name.seg")
