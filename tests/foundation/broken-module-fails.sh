@@ -9,7 +9,7 @@ sed -i '/fn init(_module: &.static ThisModule) -> Result<Self> {/a\        #[all
 	"$T/broken/dcssblk_rs.rs"
 make -s -C "$kdir" M="$T/broken" ARCH=s390 LLVM=1 RUSTC=/usr/bin/rustc modules >"$T/build.log" 2>&1 ||
 	{ cat "$T/build.log"; exit 1; }
-if "$VM" run --module "$T/broken/dcssblk-rs.ko" "$TOP/tests/kunit.guest" >"$T/out" 2>&1; then
+if "$VM" run --kunit --module "$T/broken/dcssblk-rs.ko" "$TOP/tests/kunit.guest" >"$T/out" 2>&1; then
 	cat "$T/out"; echo "a module whose init fails passed the KUnit guest"; exit 1
 fi
 grep -q 'modprobe: ERROR' "$T/out" || { cat "$T/out"; exit 1; }

@@ -263,9 +263,17 @@ if [ $_KMEMLEAK_ON = 1 ]; then
 		die "kmemleak=on, but debugfs does not mount"
 	[ -w $_KMEMLEAK ] || die "kmemleak=on, but $_KMEMLEAK is not writable"
 fi
-# _kmemleak_scan: waits out kmemleak's minimum object age (5 s; younger objects are not judged), then
-# scans twice, after which kmemleak lists every object it judges leaked.
-_kmemleak_scan() { sleep 6; echo scan >"$_KMEMLEAK" && echo scan >"$_KMEMLEAK"; }
+# _kmemleak_scan: scans twice, after which kmemleak lists every object it judges leaked. The first
+# scan notes every object's checksum whatever its age; the second judges objects at least 5 s old
+# (kmemleak's minimum age) when it starts, so it waits until 6 s have passed since the call (under
+# TCG the first scan itself usually takes longer).
+_kmemleak_scan() {
+	local t0=${EPOCHREALTIME/./} left
+	echo scan >"$_KMEMLEAK" || return 1
+	left=$((t0 + 6000000 - ${EPOCHREALTIME/./}))
+	[ $left -le 0 ] || sleep "$((left / 1000000)).$(printf %06d $((left % 1000000)))"
+	echo scan >"$_KMEMLEAK"
+}
 # known_leaks WHY: the C reference leaks here by a known bug (WHY, see tests/driver/README.md):
 # report what kmemleak finds so far, then have it forget that; the final check judges the rest.
 known_leaks() {
