@@ -74,24 +74,31 @@ declare -A _ERRNO_BY_TEXT=(
 	["Exec format error"]=ENOEXEC ["Wrong medium type"]=EMEDIUMTYPE
 	["Operation now in progress"]=EINPROGRESS ["Operation already in progress"]=EALREADY
 )
-# errno_name MESSAGE: the errno name for the strerror() text that ends MESSAGE's last line
-# ("bash: printf: write error: File exists" -> EEXIST); UNKNOWN(text) if it is not in the table.
+# errno_name MESSAGE: sets REPLY to the errno name for the strerror() text that ends MESSAGE's last
+# line ("bash: printf: write error: File exists" -> EEXIST); UNKNOWN(text) if it is not in the
+# table. (A variable, not output: under TCG every $(...) costs a fork.)
 errno_name() {
 	local m=${1%$'\n'}
 	m=${m##*$'\n'}
 	m=${m##*: }
-	if [ -n "${_ERRNO_BY_TEXT[$m]:-}" ]; then echo "${_ERRNO_BY_TEXT[$m]}"; else echo "UNKNOWN($m)"; fi
+	if [ -n "${_ERRNO_BY_TEXT[$m]:-}" ]; then REPLY=${_ERRNO_BY_TEXT[$m]}; else REPLY="UNKNOWN($m)"; fi
 }
 # write_errno FILE DATA: writes DATA (printf %s: exactly these bytes, one write(2)) to FILE and
 # prints OK or the errno name of the failure (open or write).
 write_errno() {
-	local msg
-	if msg=$( { printf '%s' "$2" >"$1"; } 2>&1); then echo OK; else errno_name "$msg"; fi
+	local msg q
+	if msg=$( { printf '%s' "$2" >"$1"; } 2>&1); then REPLY=OK; else errno_name "$msg"; fi
+	printf -v q '%q' "$2"
+	transcript "write ${1#"$SYSROOT"/} $q $REPLY"
+	[ "$REPLY" != OK ] || _transcript_state "$1" "$2"
+	echo "$REPLY"
 }
 # run_errno CMD...: runs CMD, prints OK or the errno name from the last line of its stderr.
 run_errno() {
 	local msg
-	if msg=$("$@" 2>&1 >/dev/null); then echo OK; else errno_name "$msg"; fi
+	if msg=$("$@" 2>&1 >/dev/null); then REPLY=OK; else errno_name "$msg"; fi
+	transcript "run $* $REPLY"
+	echo "$REPLY"
 }
 # expect_write ERRNO|OK FILE DATA [DESCRIPTION]: writing DATA to FILE fails with ERRNO (or works).
 # DATA is written as given: pass $'NAME\n' to write what `echo NAME >FILE` writes.
@@ -284,6 +291,86 @@ known_leaks() {
 	echo clear >"$_KMEMLEAK" || die "kmemleak clear failed"
 }
 
+# --- transcript: what make check compares between the two drivers -------------------------------
+# In a driver test (DRIVER set), every write through write_errno (file, data, errno) and run_errno
+# (command, errno), after each successful write to add, remove, shared or save the state of every
+# device (and at an add the new device's attribute files and modes and its disk's sysfs and queue
+# values), and the kernel's dcssblk/extmem lines, in the order they happened: each event goes into
+# the kernel log as a debug line (<7>: kept off the console), and _lib_exit prints the lot as
+# "@@T ..." lines. tests/lib/transcript-diff compares a test's C and Rust transcripts; a line only
+# one of them has must be one of README's "Differences from the C driver".
+_T_TAG=dcsstest-transcript
+_T_ON=0
+[ -z "$DRIVER" ] || _T_ON=1
+# Module names read DRIVER (the one under test) and OTHER, so that both runs' lines compare.
+_T_DRIVER=$DRIVER
+transcript() {
+	[ $_T_ON = 1 ] || return 0
+	local l=$* w rs=OTHER c=DRIVER
+	[ "$_T_DRIVER" = dcssblk ] || { rs=DRIVER c=OTHER; }
+	for w in "modprobe " "rmmod " "/sys/module/"; do l=${l//"${w}dcssblk_rs"/"$w$rs"}; l=${l//"${w}dcssblk"/"$w$c"}; done
+	echo "<7>$_T_TAG: $l" >/dev/kmsg || die "cannot write the transcript to /dev/kmsg"
+}
+# transcript_pause / transcript_resume: what happens in between (a race: its order differs from run
+# to run) is left out of the transcript, kernel lines included.
+transcript_pause() { transcript pause; }
+transcript_resume() { transcript resume; }
+# _transcript_values DIR LABEL: appends "LABEL FILE=VALUE" lines for the regular files of DIR to
+# _T_OUT. I/O counters and uevent vary with what ran before; reading capability logs a
+# deprecation warning.
+_transcript_values() {
+	local f v l
+	for f in "$1"/*; do
+		[ -f "$f" ] || continue
+		case ${f##*/} in stat | inflight | uevent | diskseq | capability) continue ;; esac
+		l=()
+		mapfile -t l <"$f" 2>/dev/null || l=("<unreadable>")
+		printf -v v '%s,' "${l[@]}"
+		_T_OUT+="$2 ${f##*/}=${v%,}"$'\n'
+	done
+}
+# _transcript_state FILE DATA: after a successful write of DATA to FILE. The lines go to a file and
+# the kernel log gets one line naming it (each /dev/kmsg write costs TCG time); bash builtins only,
+# but for one find at an add.
+_transcript_state() {
+	[ $_T_ON = 1 ] || return 0
+	case $1 in "$ADD" | "$REMOVE" | */shared | */save) ;; *) return 0 ;; esac
+	local d f l v disk ro size sh sv out=/tmp/.transcript-$BASHPID-${EPOCHREALTIME/./}
+	_T_OUT=
+	if [ "$1" = "$ADD" ]; then
+		d=${2%%[:$'\n']*}
+		d=${d^^}
+		mapfile -t l < <(find "$SYSROOT/$d" -mindepth 1 -maxdepth 1 -printf '%M %f\n')
+		printf -v v '%s, ' "${l[@]}"
+		_T_OUT+="files $d: ${v%, }"$'\n'
+		for disk in "$SYSROOT/$d"/block/dcssblk* "$SYSROOT/$d"/block:dcssblk*; do
+			[ -e "$disk" ] || continue
+			disk=${disk##*/}
+			disk=${disk#block:}
+			_transcript_values "/sys/block/$disk" "disk $d"
+			_transcript_values "/sys/block/$disk/queue" "queue $d"
+		done
+	fi
+	for f in "$SYSROOT"/*/seglist; do
+		[ -f "$f" ] || continue
+		d=${f%/seglist}
+		d=${d##*/}
+		mapfile -t l <"$f"
+		printf -v v '%s,' "${l[@]}"
+		read -r sh <"$SYSROOT/$d/shared" || sh=?
+		read -r sv <"$SYSROOT/$d/save" || sv=?
+		disk=none ro=? size=?
+		for disk in "$SYSROOT/$d"/block/dcssblk* "$SYSROOT/$d"/block:dcssblk* none; do [ -e "$disk" ] && break; done
+		disk=${disk##*/}
+		disk=${disk#block:}
+		[ "$disk" = none ] || { read -r ro <"/sys/block/$disk/ro"; read -r size <"/sys/block/$disk/size"; }
+		_T_OUT+="state $d shared=$sh save=$sv seglist=${v%,} disk=$disk ro=$ro size=$size"$'\n'
+	done
+	printf '%s' "$_T_OUT" >"$out" || die "cannot write $out"
+	transcript "include $out"
+}
+transcript begin
+
 # --- final check -------------------------------------------------------------------------------
 # Kernel reports that make a run fail even if every check passed (tools/vm checks the console too).
 _BAD_KLOG='Oops|Kernel panic|kernel BUG|BUG:|WARNING:|possible (recursive|circular) locking|inconsistent lock state|suspicious RCU usage|list_(add|del) corruption|INFO: task .* blocked|Unable to handle kernel|rust_panic|panicked at|refcount_t: |UBSAN|KASAN|DEBUG_LOCKS_WARN_ON|general protection'
@@ -307,6 +394,21 @@ _lib_exit() {
 			_say "not ok - kmemleak reports unreferenced objects:"
 			echo "$bad" | sed 's/^/#   /' | head -80
 		fi
+	fi
+	if [ $_T_ON = 1 ]; then
+		# The transcript in order; a missing begin means the kernel log wrapped (tools/vm gives it 1 MiB).
+		dmesg | awk -v tag="$_T_TAG: " '
+			{ sub(/^\[[^]]*\] /, "") }
+			index($0, tag) == 1 { l = substr($0, length(tag) + 1)
+				if (l == "begin") began = 1
+				else if (l == "pause") paused = 1
+				else if (l == "resume") paused = 0
+				else if (paused) ;
+				else if (l ~ /^include /) { f = substr(l, 9); while ((getline x <f) > 0) print "@@T " x; close(f) }
+				else print "@@T " l
+				next }
+			!paused && (/^(dcssblk|extmem): / || /dcssblk[0-9]/) { print "@@T klog " $0 }
+			END { if (!began) print "@@T the kernel log lost the transcript'"'"'s beginning" }'
 	fi
 	if [ "$_N" -eq 0 ] && [ "$_FAILED" -eq 0 ]; then
 		_FAILED=1
