@@ -172,7 +172,7 @@ sectors_of() { cat "/sys/block/$1/size"; }
 ro_of() { cat "/sys/block/$1/ro"; }
 
 # Kernel log since the last dmesg_mark. The mark is a unique line written to /dev/kmsg, not a line
-# count: once the 128 KiB log buffer wraps, a count points past the end and "since the mark" would
+# count: once the log buffer wraps, a count points past the end and "since the mark" would
 # be nothing. A mark that has scrolled out of the buffer stops the script.
 _DMESG_MARK=
 dmesg_mark() {
@@ -305,7 +305,7 @@ _T_ON=0
 # Module names read DRIVER (the one under test) and OTHER, so that both runs' lines compare.
 _T_DRIVER=$DRIVER
 transcript() {
-	[ $_T_ON = 1 ] || return 0
+	[ $_T_ON = 1 ] && [ $_T_PAUSED = 0 ] || return 0
 	local l=$* w rs=OTHER c=DRIVER
 	[ "$_T_DRIVER" = dcssblk ] || { rs=DRIVER c=OTHER; }
 	for w in "modprobe " "rmmod " "/sys/module/"; do l=${l//"${w}dcssblk_rs"/"$w$rs"}; l=${l//"${w}dcssblk"/"$w$c"}; done
@@ -313,8 +313,11 @@ transcript() {
 }
 # transcript_pause / transcript_resume: what happens in between (a race: its order differs from run
 # to run) is left out of the transcript, kernel lines included.
-transcript_pause() { transcript pause; }
-transcript_resume() { transcript resume; }
+# Paused, nothing is recorded at all (workers started meanwhile inherit _T_PAUSED), so the
+# snapshots cost the race no time.
+_T_PAUSED=0
+transcript_pause() { transcript pause; _T_PAUSED=1; }
+transcript_resume() { _T_PAUSED=0; transcript resume; }
 # _transcript_values DIR LABEL: appends "LABEL FILE=VALUE" lines for the regular files of DIR to
 # _T_OUT. I/O counters and uevent vary with what ran before; reading capability logs a
 # deprecation warning.
@@ -333,7 +336,7 @@ _transcript_values() {
 # the kernel log gets one line naming it (each /dev/kmsg write costs TCG time); bash builtins only,
 # but for one find at an add.
 _transcript_state() {
-	[ $_T_ON = 1 ] || return 0
+	[ $_T_ON = 1 ] && [ $_T_PAUSED = 0 ] || return 0
 	case $1 in "$ADD" | "$REMOVE" | */shared | */save) ;; *) return 0 ;; esac
 	local d f l v disk ro size sh sv out=/tmp/.transcript-$BASHPID-${EPOCHREALTIME/./}
 	_T_OUT=
@@ -400,7 +403,7 @@ _lib_exit() {
 		dmesg | awk -v tag="$_T_TAG: " '
 			{ sub(/^\[[^]]*\] /, "") }
 			index($0, tag) == 1 { l = substr($0, length(tag) + 1)
-				if (l == "begin") began = 1
+				if (l == "begin") { began = 1; print "@@T begin" }
 				else if (l == "pause") paused = 1
 				else if (l == "resume") paused = 0
 				else if (paused) ;
@@ -414,6 +417,7 @@ _lib_exit() {
 				gsub(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, "UUID")
 				print "@@T klog " $0 }
 			END { if (!began) print "@@T the kernel log lost the transcript'"'"'s beginning" }'
+		dmesg | grep -q "$_T_TAG: begin" || { _FAILED=$((_FAILED + 1)); _say "not ok - the kernel log lost the transcript's beginning"; }
 	fi
 	if [ "$_N" -eq 0 ] && [ "$_FAILED" -eq 0 ]; then
 		_FAILED=1
