@@ -86,12 +86,12 @@ errno_name() {
 # write_errno FILE DATA: writes DATA (printf %s: exactly these bytes, one write(2)) to FILE and
 # prints OK or the errno name of the failure (open or write).
 write_errno() {
-	local msg q
-	if msg=$( { printf '%s' "$2" >"$1"; } 2>&1); then REPLY=OK; else errno_name "$msg"; fi
+	local msg q res
+	if msg=$( { printf '%s' "$2" >"$1"; } 2>&1); then res=OK; else errno_name "$msg"; res=$REPLY; fi
 	printf -v q '%q' "$2"
-	transcript "write ${1#"$SYSROOT"/} $q $REPLY"
-	[ "$REPLY" != OK ] || _transcript_state "$1" "$2"
-	echo "$REPLY"
+	transcript "write ${1#"$SYSROOT"/} $q $res"
+	[ "$res" != OK ] || _transcript_state "$1" "$2"
+	echo "$res"
 }
 # run_errno CMD...: runs CMD, prints OK or the errno name from the last line of its stderr.
 run_errno() {
@@ -142,10 +142,12 @@ remove() {
 	ok "echo $1 > remove"
 }
 # disk_of NAME: prints dcssblkN, the gendisk of device NAME (upper case), or nothing.
-disk_of() {
+disk_of() { _disk_of "$1" && echo "$REPLY"; }
+# _disk_of NAME: sets REPLY to dcssblkN (no fork), or fails.
+_disk_of() {
 	local d
 	for d in "$SYSROOT/$1"/block/dcssblk* "$SYSROOT/$1"/block:dcssblk*; do
-		[ -e "$d" ] && { basename "$d" | sed 's/^block://'; return 0; }
+		[ -e "$d" ] && { d=${d##*/}; REPLY=${d#block:}; return 0; }
 	done
 	return 1
 }
@@ -346,13 +348,10 @@ _transcript_state() {
 		mapfile -t l < <(find "$SYSROOT/$d" -mindepth 1 -maxdepth 1 -printf '%M %f\n')
 		printf -v v '%s, ' "${l[@]}"
 		_T_OUT+="files $d: ${v%, }"$'\n'
-		for disk in "$SYSROOT/$d"/block/dcssblk* "$SYSROOT/$d"/block:dcssblk*; do
-			[ -e "$disk" ] || continue
-			disk=${disk##*/}
-			disk=${disk#block:}
-			_transcript_values "/sys/block/$disk" "disk $d"
-			_transcript_values "/sys/block/$disk/queue" "queue $d"
-		done
+		if _disk_of "$d"; then
+			_transcript_values "/sys/block/$REPLY" "disk $d"
+			_transcript_values "/sys/block/$REPLY/queue" "queue $d"
+		fi
 	fi
 	for f in "$SYSROOT"/*/seglist; do
 		[ -f "$f" ] || continue
@@ -363,10 +362,7 @@ _transcript_state() {
 		read -r sh <"$SYSROOT/$d/shared" || sh=?
 		read -r sv <"$SYSROOT/$d/save" || sv=?
 		disk=none ro=? size=?
-		for disk in "$SYSROOT/$d"/block/dcssblk* "$SYSROOT/$d"/block:dcssblk* none; do [ -e "$disk" ] && break; done
-		disk=${disk##*/}
-		disk=${disk#block:}
-		[ "$disk" = none ] || { read -r ro <"/sys/block/$disk/ro"; read -r size <"/sys/block/$disk/size"; }
+		! _disk_of "$d" || { disk=$REPLY; read -r ro <"/sys/block/$disk/ro"; read -r size <"/sys/block/$disk/size"; }
 		_T_OUT+="state $d shared=$sh save=$sv seglist=${v%,} disk=$disk ro=$ro size=$size"$'\n'
 	done
 	printf '%s' "$_T_OUT" >"$out" || die "cannot write $out"
@@ -399,7 +395,8 @@ _lib_exit() {
 		fi
 	fi
 	if [ $_T_ON = 1 ]; then
-		# The transcript in order; a missing begin means the kernel log wrapped (tools/vm gives it 1 MiB).
+		# The transcript in order; a missing begin means the kernel log wrapped (tools/vm gives it
+		# 1 MiB): then awk exits 1 and the script fails.
 		dmesg | awk -v tag="$_T_TAG: " '
 			{ sub(/^\[[^]]*\] /, "") }
 			index($0, tag) == 1 { l = substr($0, length(tag) + 1)
@@ -416,8 +413,7 @@ _lib_exit() {
 				# mkfs makes a new file system UUID every run
 				gsub(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/, "UUID")
 				print "@@T klog " $0 }
-			END { if (!began) print "@@T the kernel log lost the transcript'"'"'s beginning" }'
-		dmesg | grep -q "$_T_TAG: begin" || { _FAILED=$((_FAILED + 1)); _say "not ok - the kernel log lost the transcript's beginning"; }
+			END { exit !began }' || { _FAILED=$((_FAILED + 1)); _say "not ok - the kernel log lost the transcript's beginning"; }
 	fi
 	if [ "$_N" -eq 0 ] && [ "$_FAILED" -eq 0 ]; then
 		_FAILED=1
