@@ -37,3 +37,11 @@ scaled() { awk -v s="$1" -v f="$TIMEOUT_SCALE" 'BEGIN { t = s * f; i = int(t); p
 # poll SECONDS CMD...: runs CMD every 0.5 s until it succeeds (status 0) or SECONDS (scaled) have
 # passed (status 1).
 poll() { local end=$((SECONDS + $(scaled "$1"))); shift; until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.5; done; }
+# smaps_of PID FILE: "Rss Pss" in KiB summed over process PID's mappings of FILE (a QEMU maps a
+# loaded shared segment's NAME.seg MAP_SHARED: one host copy, Pss = Rss / number of guests).
+smaps_of() {
+	awk -v f="$2" '
+		/^[0-9a-f]+-[0-9a-f]+ / { m = ($NF == f) }
+		m && $1 == "Rss:" { r += $2 } m && $1 == "Pss:" { p += $2 }
+		END { print r + 0, p + 0 }' "/proc/$1/smaps"
+}

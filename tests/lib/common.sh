@@ -11,14 +11,6 @@ fail() { echo "FAIL: $*" >&2; [ "$BASHPID" = "$$" ] || kill -TERM $$; exit 1; }
 pass() { echo "ok - $*"; }
 # defseg NAME RANGE TYPE [RANGE TYPE ...]   (hex pages, CP DEFSEG syntax)
 defseg() { "$DCSSCTL" --dir "$SEG" defseg "$@" >/dev/null; }
-# smaps_of PID FILE: "Rss Pss" in KiB summed over process PID's mappings of FILE (a QEMU maps a
-# loaded shared segment's NAME.seg MAP_SHARED: one host copy, Pss = Rss / number of guests).
-smaps_of() {
-	awk -v f="$2" '
-		/^[0-9a-f]+-[0-9a-f]+ / { m = ($NF == f) }
-		m && $1 == "Rss:" { r += $2 } m && $1 == "Pss:" { p += $2 }
-		END { print r + 0, p + 0 }' "/proc/$1/smaps"
-}
 # expect_one_host_copy KIB RSS0 PSS0 RSS1 PSS1: both QEMUs have at least KIB of the segment
 # resident and each is charged about half of what it has (exactly these two processes map every
 # page: one host copy).

@@ -15,12 +15,18 @@
  *   hold=NAME      load NAME through extmem (shared, or exclusive with
  *                  holdexcl=1) and keep it loaded until rmmod: a second
  *                  kernel user of the DCSS, as monreader is on real z/VM
+ *   dma=ADDR|ram   read sector 0 of /dev/vda by virtio DMA into the page at
+ *                  physical address ADDR (hex; it needs a struct page, e.g. a
+ *                  DAX-mapped DCSS) or into a fresh RAM page; prints the
+ *                  request's status and the page's first 8 bytes (hex)
  *   leak=1         allocate 64 zeroed blocks of 64 bytes and lose the pointers (for
  *                  the harness's kmemleak check; a stale copy of a pointer in
  *                  a reused kernel stack may hide a few of them)
  * All results go to the kernel log as "zvmtest: ..." lines; init returns 0,
  * rmmod it afterwards.
  */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -30,7 +36,7 @@
 #include <asm/extmem.h>
 #include <asm/lowcore.h>
 
-static char *cmd, *cmdnr, *prot, *rawload, *rawpurge, *hold;
+static char *cmd, *cmdnr, *prot, *rawload, *rawpurge, *hold, *dma;
 static int rlen = 4096;
 static bool bad, iucv, holdexcl, holding, leak;
 module_param(cmd, charp, 0);
@@ -44,6 +50,7 @@ module_param(iucv, bool, 0);
 module_param(hold, charp, 0);
 module_param(holdexcl, bool, 0);
 module_param(leak, bool, 0);
+module_param(dma, charp, 0);
 
 static void run_cmd(void)
 {
@@ -260,6 +267,53 @@ static void run_leak(void)
 	pr_info("zvmtest: leaked %d blocks of 64 bytes\n", n);
 }
 
+static void run_dma(void)
+{
+	struct page *page, *fresh = NULL;
+	struct dev_pagemap *pgmap = NULL;
+	unsigned long addr;
+	struct file *f;
+	struct bio *bio;
+	int rc;
+
+	if (!strcmp(dma, "ram")) {
+		page = fresh = alloc_page(GFP_KERNEL | __GFP_ZERO);
+		if (!page) {
+			pr_info("zvmtest: dma no-memory\n");
+			return;
+		}
+	} else {
+		/* only device pages (a DAX-mapped DCSS): a typo must not DMA over kernel memory */
+		pgmap = kstrtoul(dma, 16, &addr) ? NULL : get_dev_pagemap(PHYS_PFN(addr));
+		if (!pgmap) {
+			pr_info("zvmtest: dma no-device-page-at %s\n", dma);
+			return;
+		}
+		page = pfn_to_page(PHYS_PFN(addr));
+	}
+	f = bdev_file_open_by_path("/dev/vda", BLK_OPEN_READ, NULL, NULL);
+	if (IS_ERR(f)) {
+		pr_info("zvmtest: dma open=%ld\n", PTR_ERR(f));
+		goto out;
+	}
+	/*
+	 * One page: QEMU bounces a DMA into read-only memory through a single 4 KiB buffer; a
+	 * bigger request would break the device instead of testing the drop.
+	 */
+	bio = bio_alloc(file_bdev(f), 1, REQ_OP_READ, GFP_KERNEL);
+	bio->bi_iter.bi_sector = 0;
+	__bio_add_page(bio, page, PAGE_SIZE, 0);
+	rc = submit_bio_wait(bio);
+	bio_put(bio);
+	fput(f);
+	pr_info("zvmtest: dma rc=%d data=%8phN\n", rc, page_address(page));
+out:
+	if (fresh)
+		__free_page(fresh);
+	if (pgmap)
+		put_dev_pagemap(pgmap);
+}
+
 static int __init zvmtest_init(void)
 {
 	if (cmd)
@@ -290,6 +344,8 @@ static int __init zvmtest_init(void)
 	}
 	if (leak)
 		run_leak();
+	if (dma)
+		run_dma();
 	pr_info("zvmtest: done\n");
 	return 0;
 }
