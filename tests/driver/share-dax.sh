@@ -3,6 +3,7 @@
 # segment's pages once (each QEMU's smaps of NAME.seg: Rss >= the file, Pss = Rss / 2) and neither
 # guest's page cache grows. tests/emulator/share-rss shows the same for plain block reads.
 set -euo pipefail
+NO_KMEMLEAK="the DAX paths of dax and workflow-ext2, which are leak-checked"
 . tests/lib/host.sh
 defseg SHD 50000-50FFF SR          # 16 MiB at 1280 MiB: 2 MiB aligned, DAX
 mkdir -p "$T/tree"

@@ -5,6 +5,7 @@
 # as two adjacent DCSSs T<i><j>A (type i) and T<i><j>B (type j), i <= j. The device is read-only
 # iff its first DCSS is SR, ER or SC (while shared).
 set -euo pipefail
+NO_KMEMLEAK="36 adds and removes of the paths add-multi leak-checks"
 . tests/lib/host.sh
 types="SW EW SR ER SN EN SC MIX"
 page=$((0x60000))

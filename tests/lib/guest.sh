@@ -187,14 +187,17 @@ dmesg_mark() {
 	echo "$_DMESG_MARK" >/dev/kmsg || die "cannot write the log mark to /dev/kmsg"
 }
 # _dmesg_new: sets REPLY to the kernel log after the mark's line (one dmesg, no other process).
+# The log goes through a file: bash reads a pipe one byte per read(2), and its pattern removal on
+# the whole log grows with the square of its length (seconds per call late in a long test). The
+# mark is searched from the end.
 _dmesg_new() {
-	local log
+	local l i IFS=$'\n' f=/tmp/.dmesg-$BASHPID
 	[ -n "$_DMESG_MARK" ] || die "dmesg_new without dmesg_mark"
-	log=$(dmesg)
-	[[ $log == *"$_DMESG_MARK"* ]] || die "log mark $_DMESG_MARK is no longer in the kernel log (buffer wrapped)"
-	log=${log#*"$_DMESG_MARK"}
-	REPLY=
-	[[ $log != *$'\n'* ]] || REPLY=${log#*$'\n'}
+	dmesg >"$f" || die "dmesg failed"
+	mapfile -t l <"$f"
+	for ((i = ${#l[@]} - 1; i >= 0; i--)); do [[ ${l[i]} != *"$_DMESG_MARK" ]] || break; done
+	[ $i -ge 0 ] || die "log mark $_DMESG_MARK is no longer in the kernel log (buffer wrapped)"
+	REPLY="${l[*]:i+1}"
 }
 dmesg_new() { _dmesg_new; [ -z "$REPLY" ] || printf '%s\n' "$REPLY"; }
 # expect_log REGEX [DESCRIPTION]: the kernel logged a line matching REGEX (ERE) since dmesg_mark.
