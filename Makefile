@@ -4,6 +4,7 @@
 #   make check           every test: host unit tests, KUnit in a guest, guest integration tests
 #   make demo            the paper's workflow in emulated z/VM guests
 #   make bench           the Rust and the C driver side by side, ratio per workload
+#   make paper           the paper's experiment with fleets of Debian guests: results/paper/report.md
 #   make clippy | rustfmt | rustfmtcheck | clean
 
 SHELL := /bin/bash
@@ -15,7 +16,7 @@ CLIPPY_DRIVER ?= /usr/bin/clippy-driver
 KBUILD_ARGS = ARCH=s390 LLVM=1 RUSTC=$(RUSTC) CLIPPY_DRIVER=$(CLIPPY_DRIVER)
 KDIR_FROM_CACHE = $(shell $(TOP)/tools/build-kernel)
 
-.PHONY: all module clippy rustfmt rustfmtcheck check demo bench clean kernel qemu dcssctl setup
+.PHONY: all module clippy rustfmt rustfmtcheck check demo bench paper clean kernel qemu dcssctl setup
 
 all: module
 
@@ -51,6 +52,9 @@ demo:
 
 bench:
 	$(TOP)/tools/bench
+
+paper: setup
+	$(TOP)/tools/paper
 
 clean:
 	-$(MAKE) -C $(or $(KDIR),$(KDIR_FROM_CACHE)) M=$(TOP) $(KBUILD_ARGS) clean
