@@ -359,6 +359,7 @@ unsafe extern "C" fn dcssblk_rs_dax_zero_page_range(
     0
 }
 
+#[cfg(dcssblk_kunit)]
 #[kunit_tests(dcssblk_rs_dax)]
 mod tests {
     use super::*;

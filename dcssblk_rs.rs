@@ -1327,6 +1327,7 @@ unsafe extern "C" fn dcssblk_rs_submit_bio(bio: *mut bindings::bio) {
     bio.complete(result);
 }
 
+#[cfg(dcssblk_kunit)]
 #[kunit_tests(dcssblk_rs_main)]
 mod tests {
     use super::*;

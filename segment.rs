@@ -371,6 +371,7 @@ impl Drop for Segment {
     }
 }
 
+#[cfg(dcssblk_kunit)]
 #[kunit_tests(dcssblk_rs_segment)]
 mod tests {
     use super::*;

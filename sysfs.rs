@@ -276,6 +276,7 @@ unsafe extern "C" fn dcssblk_rs_seglist_show(
     isize::try_from(len).unwrap_or(0)
 }
 
+#[cfg(dcssblk_kunit)]
 #[kunit_tests(dcssblk_rs_sysfs)]
 mod tests {
     use super::*;
