@@ -9,6 +9,9 @@ log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 # Serialises CPU-heavy steps (kernel, QEMU) across concurrent scripts: the machine has 2 cores.
 heavy() { local rc=0; exec 9>"$CACHE/heavy.lock"; flock 9; "$@" || rc=$?; exec 9>&-; return $rc; }
+# MODULE_SOURCES: the files a build of dcssblk_rs reads, for the cache keys of and the copies in
+# the scripts that build it outside the checkout (KUnit build, fleet image, broken-module test).
+MODULE_SOURCES=("$TOP"/*.rs "$TOP/glue.c" "$TOP/Kbuild")
 # The unpacked Debian linux-source for $KVER_WANT (fetched pinned from unstable, never installed).
 kernel_source() {
 	local dir=$CACHE/src/linux-source-$KVER_WANT deb

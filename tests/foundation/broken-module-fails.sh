@@ -1,9 +1,10 @@
 # A broken module must fail the guest tests: build a copy of the module whose init returns an
 # error and check that the KUnit guest (what `make check` runs first) reports failure.
 set -euo pipefail
+. "$TOP/tools/lib.sh"
 kdir=$("$TOP/tools/build-kernel")
 mkdir "$T/broken"
-cp "$TOP"/Kbuild "$TOP"/*.rs "$TOP"/glue.c "$T/broken/"
+cp "${MODULE_SOURCES[@]}" "$T/broken/"
 grep -q 'fn init(_module: &.static ThisModule) -> Result<Self> {' "$T/broken/dcssblk_rs.rs"
 sed -i '/fn init(_module: &.static ThisModule) -> Result<Self> {/a\        #[allow(unreachable_code)]\n        return Err(kernel::error::code::EINVAL);' \
 	"$T/broken/dcssblk_rs.rs"
