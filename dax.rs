@@ -280,10 +280,16 @@ impl Dax {
 /// Like the C driver it ignores `nr_pages` and returns how many pages remain from `pgoff` to
 /// the end of the segment; the DAX core clamps that to `nr_pages`.
 ///
+/// `range` is `dax_get_private()`, which is null once `kill_dax()` has begun: the DAX core
+/// checks that the device is alive before it calls us, but `kill_dax()` clears that flag
+/// before it waits for callers already inside (SRCU), so such a caller gets null here, and
+/// `ENXIO` (what the DAX core answers for a dead device).
+///
 /// # Safety
 ///
-/// `range` must be the private data given to `alloc_dax()` (a live [`PageMap`]); `kaddr` and
-/// `pfn` must each be null or valid for a write.
+/// `range` must be null or the private data given to `alloc_dax()`, a [`PageMap`] that is
+/// live until this returns: [`Dax`] drops it only after `kill_dax()`, which waits for running
+/// callers. `kaddr` and `pfn` must each be null or valid for a write.
 #[no_mangle]
 unsafe extern "C" fn dcssblk_rs_dax_direct_access(
     range: *mut c_void,
@@ -291,8 +297,10 @@ unsafe extern "C" fn dcssblk_rs_dax_direct_access(
     kaddr: *mut *mut c_void,
     pfn: *mut c_ulong,
 ) -> c_long {
-    // SAFETY: Per the function's safety requirements `range` is a live `PageMap`.
-    let pages = unsafe { &*range.cast::<PageMap>() };
+    // SAFETY: Per the function's safety requirements `range` is null or a live `PageMap`.
+    let Some(pages) = (unsafe { range.cast::<PageMap>().as_ref() }) else {
+        return ENXIO.to_errno() as c_long;
+    };
     match pages.direct_access(pgoff) {
         Ok((addr, first_pfn, count)) => {
             if !kaddr.is_null() {
@@ -311,9 +319,13 @@ unsafe extern "C" fn dcssblk_rs_dax_direct_access(
 
 /// `dax_operations.zero_page_range`: zeroes `nr_pages` pages from `pgoff`.
 ///
+/// The device may be dying (see [`dcssblk_rs_dax_direct_access`]); `dax_direct_access()` then
+/// fails with `ENXIO`, which is returned.
+///
 /// # Safety
 ///
-/// `dax_dev` must be a live `dax_device` allocated by [`DaxDevice::new`].
+/// `dax_dev` must be a `dax_device` allocated by [`DaxDevice::new`] and not yet put, and the
+/// caller must hold `dax_read_lock()`, as the DAX core does around this callback.
 #[no_mangle]
 unsafe extern "C" fn dcssblk_rs_dax_zero_page_range(
     dax_dev: *mut DaxDeviceRaw,
@@ -327,8 +339,8 @@ unsafe extern "C" fn dcssblk_rs_dax_zero_page_range(
         return EINVAL.to_errno();
     };
     let mut kaddr: *mut c_void = ptr::null_mut();
-    // SAFETY: `dax_dev` is live per the safety requirements; `kaddr` is valid for a write and
-    // the PFN is not wanted.
+    // SAFETY: `dax_dev` is allocated and not put, and the DAX read lock is held, per the
+    // safety requirements; `kaddr` is valid for a write and the PFN is not wanted.
     let available = unsafe {
         dax_direct_access(
             dax_dev,

@@ -159,6 +159,11 @@ kernel::sync::global_lock! {
     unsafe(uninit) static DEVICES: Mutex<Registry> = Registry::new();
 }
 
+kernel::sync::global_lock! {
+    // SAFETY: Initialized in the module initializer before the sysfs files that use it exist.
+    unsafe(uninit) static ADDING: Mutex<()> = ();
+}
+
 /// All segment devices, and every piece of their mutable state (through [`GlobalLockedBy`]).
 ///
 /// One lock for everything, like the C driver's `dcssblk_devices_sem`: sysfs writes, the last
@@ -227,10 +232,22 @@ fn lowest_free_minor(in_use: impl Fn(u32) -> bool) -> Result<u32> {
 /// so none exist when it is dropped.
 struct DcssblkModule {
     // Field order is drop order: sysfs root first (as `dcssblk_exit`), then the major, then what
-    // the registry allocated.
+    // the registry allocated, then the wait for the last device frees.
     _root: sysfs::RootDevice,
     _major: BlockMajor,
     _registry: RegistryMemory,
+    _free_barrier: FreeBarrier,
+}
+
+/// Waits at module exit until every queued [`DcssDevice::free`] has returned: the last one's
+/// `module_put` lets exit start while it is still running module text.
+struct FreeBarrier;
+
+impl Drop for FreeBarrier {
+    fn drop(&mut self) {
+        // SAFETY: Waits for the RCU callbacks queued so far; no locks are held.
+        unsafe { bindings::rcu_barrier() };
+    }
 }
 
 /// Frees the registry's vectors at module exit: [`DEVICES`] is a static, which is never dropped,
@@ -248,9 +265,14 @@ impl Drop for RegistryMemory {
 
 impl kernel::Module for DcssblkModule {
     fn init(_module: &'static ThisModule) -> Result<Self> {
-        // SAFETY: Called exactly once, before anything else touches `DEVICES`.
-        unsafe { DEVICES.init() };
-        // Declared first, so every error path below frees what the registry allocated, last.
+        // SAFETY: Called exactly once, before anything else touches `DEVICES` or `ADDING`.
+        unsafe {
+            DEVICES.init();
+            ADDING.init();
+        }
+        // Declared first, so every error path below waits for freed devices (a failed
+        // `segments=` set) and frees what the registry allocated, last.
+        let free_barrier = FreeBarrier;
         let registry = RegistryMemory;
         // The major and the root device are known before `add` exists.
         let major = BlockMajor::register()?;
@@ -266,6 +288,7 @@ impl kernel::Module for DcssblkModule {
             _root: root,
             _major: major,
             _registry: registry,
+            _free_barrier: free_barrier,
         })
     }
 }
@@ -368,11 +391,15 @@ fn add_devices_from_param(param: &[u8]) {
 ///
 /// * `dev` is initialised (`device_initialize`) with [`DcssDevice::release`] as release
 ///   callback, and this object was allocated by [`DcssDevice::new`] as a leaked pinned `KBox`.
-/// * The object holds a reference on this module, dropped by the release callback.
+/// * The object holds a reference on this module, dropped when it is freed
+///   ([`DcssDevice::free`]).
 #[pin_data]
 pub(crate) struct DcssDevice {
     #[pin]
     dev: Opaque<bindings::device>,
+    /// Queues [`DcssDevice::free`] after the release callback (see there).
+    #[pin]
+    rcu: Opaque<bindings::callback_head>,
     /// Device name: the first segment's name.
     name: SegmentName,
     /// First byte of the device's memory (lowest segment start).
@@ -385,8 +412,6 @@ pub(crate) struct DcssDevice {
     /// Loaded shared (`true`) or exclusive-writable. Written under the registry lock, read
     /// locklessly by the I/O path.
     shared: Atomic<bool>,
-    /// Number of openers.
-    use_count: Atomic<i32>,
     state: GlobalLockedBy<DeviceState, DEVICES>,
 }
 
@@ -395,6 +420,10 @@ pub(crate) struct DcssDevice {
 struct DeviceState {
     /// In the order given at `add`.
     segments: KVec<Segment>,
+    /// Number of openers. Counted under the registry lock, like every check of it: `remove`,
+    /// `shared` and `save` act on "not in use" while holding the lock, so no open can slip in
+    /// between their check and their change (the C driver counts without its lock).
+    openers: u32,
     /// Save when the last opener closes.
     save_pending: bool,
     /// Set once the device is fully added; taken when it is removed.
@@ -410,8 +439,8 @@ struct Resources {
 }
 
 // SAFETY: `DcssDevice` is only shared through `ARef`s and raw pointers held by the driver core
-// and block layer; its `struct device` has its own locking, `shared` and `use_count` are
-// atomics, and `state` is only reachable under `DEVICES`.
+// and block layer; its `struct device` has its own locking, `shared` is atomic, and `state` is
+// only reachable under `DEVICES`.
 unsafe impl Send for DcssDevice {}
 // SAFETY: See `Send`.
 unsafe impl Sync for DcssDevice {}
@@ -457,13 +486,13 @@ impl DcssDevice {
                     // `device_initialize` expects (the C driver's lives in `kzalloc` memory).
                     unsafe { slot.write_bytes(0, 1) };
                 }),
+                rcu: Opaque::uninit(),
                 name,
                 start,
                 end,
                 kind,
                 minor,
                 shared: Atomic::new(true),
-                use_count: Atomic::new(0),
                 state: GlobalLockedBy::new(DeviceState::default()),
             }),
             GFP_KERNEL,
@@ -491,15 +520,38 @@ impl DcssDevice {
         Ok(device)
     }
 
-    /// `struct device.release`: frees the device once its last reference is gone.
+    /// `struct device.release`: frees the device once its last reference is gone, after an RCU
+    /// grace period.
+    ///
+    /// The last reference may be dropped in module code nothing else pins, such as a `shared`
+    /// store that removed its own attribute: putting the module reference here would let a
+    /// concurrent `rmmod` free the text this function returns into. [`DcssDevice::free`] puts it
+    /// instead, and module exit waits for it to have returned (`rcu_barrier`,
+    /// [`FreeBarrier`]).
     ///
     /// # Safety
     ///
     /// Called by the driver core for a device created by [`DcssDevice::new`].
     unsafe extern "C" fn release(dev: *mut bindings::device) {
         let device = kernel::container_of!(Opaque::cast_from(dev), Self, dev).cast_mut();
-        // SAFETY: `dev` is the `dev` field of a `DcssDevice` allocated as a `KBox` by `new`
-        // (type invariant); nobody refers to it any more.
+        // SAFETY: `dev` is the `dev` field of a live `DcssDevice` (type invariant), so its `rcu`
+        // field is valid and unused; nobody refers to the device any more.
+        unsafe { bindings::call_rcu((*device).rcu.get(), Some(Self::free)) };
+    }
+
+    /// RCU callback queued by [`DcssDevice::release`]: frees the device and gives back its module
+    /// reference.
+    ///
+    /// Runs in softirq context; by now the device owns nothing whose drop sleeps (`detach` took
+    /// its segments and resources, or a failed `add` never set them).
+    ///
+    /// # Safety
+    ///
+    /// Called by RCU for the `rcu` field of a released `DcssDevice`.
+    unsafe extern "C" fn free(head: *mut bindings::callback_head) {
+        let device = kernel::container_of!(Opaque::cast_from(head), Self, rcu).cast_mut();
+        // SAFETY: `head` is the `rcu` field of a `DcssDevice` allocated as a `KBox` by `new`
+        // (type invariant), released and referenced by nobody.
         drop(unsafe { KBox::from_raw(device) });
         // SAFETY: Gives back the module reference the device held (type invariant).
         unsafe { bindings::module_put(THIS_MODULE.as_ptr()) };
@@ -830,12 +882,11 @@ impl Detached {
     fn finish_from(mut self, store: RunningStore) {
         self.release_disk();
         // SAFETY: By the invariant of `RunningStore`, `store.attr` is running on this device.
-        if !unsafe { bindings::device_remove_file_self(self.device.as_raw(), store.attr) } {
-            // Someone else is removing the attribute, hence the device, already; leave the
-            // deletion and the last reference to them, as the C driver does.
-            core::mem::forget(self.registration.take());
-            core::mem::forget(self.device.clone());
-        }
+        // Whether this call removed the attribute or a concurrent self-removal of the same
+        // attribute did (`false`), it is removed and drained of other callbacks when this
+        // returns, and this store no longer counts as active: deleting the device below cannot
+        // wait for it. (The C driver leaks the device in the `false` case.)
+        let _ = unsafe { bindings::device_remove_file_self(self.device.as_raw(), store.attr) };
     }
 }
 
@@ -846,14 +897,21 @@ fn requested_names(text: &[u8]) -> impl Iterator<Item = Result<SegmentName>> + '
 }
 
 /// `add`: creates a device from the segments `NAME[:NAME...]`, loaded shared.
+///
+/// One `add` at a time ([`ADDING`], held until everything a failed one set up is gone): when a
+/// DAX set-up fails, dropping its page map removes the kernel mapping of the segments'
+/// memory (s390 `arch_remove_memory()`) although extmem keeps them loaded for any other
+/// holder. Serialised, no other `add` can hold one of those segments then: it would have
+/// loaded it before this one failed and then built a device on unmapped memory. (Another
+/// kernel user of the same DCSS, such as monreader, is as exposed as with the C driver's
+/// `remove`.)
 pub(crate) fn add_device(input: &[u8]) -> Result {
     if matches!(input.first(), None | Some(b'\0' | b'\n')) {
         return Err(segment::name_too_long());
     }
-    // Set if `add` fails after setting up DAX: keeps the segment names taken until the
-    // segments and their DAX page map are gone (see `ReleaseHold`). Declared first, so it is
-    // dropped last, after the registry lock.
-    let mut _failed_hold: Option<ReleaseHold> = None;
+    // Declared first, so it is dropped last, after the registry lock and what a failed `add`
+    // built.
+    let _adding = ADDING.lock();
     let text = sysfs::input_text(input);
     let mut segments = KVec::new();
     // Each name is checked and loaded before the next one is parsed, so the errno for a bad
@@ -893,15 +951,9 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     // error it is torn down after unlocking: deleting the device waits for its sysfs readers,
     // and `seglist` takes the lock.
     let mut building = Building::default();
-    // Held until the device is complete, so minors and segment names stay unique.
+    // Held until the device is complete, so minors stay unique. Segment names cannot have
+    // been taken since they were checked: only `add` takes them.
     let mut registry = DEVICES.lock();
-    // Checked again under the lock: a concurrent `add` may have taken a segment meanwhile.
-    if segments
-        .iter()
-        .any(|segment| segment_in_use(&registry, segment.name()))
-    {
-        return Err(EEXIST);
-    }
     let minor = lowest_free_minor(|minor| {
         registry.devices.iter().any(|d| d.minor == minor)
             || registry.releasing.iter().any(|r| r.minor == minor)
@@ -918,7 +970,6 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     building.registration = Some(Registration::add(device)?);
     // Allocated before DAX is set up, so only `disk.add` can fail after it.
     registry.devices.reserve(1, GFP_KERNEL)?;
-    registry.releasing.reserve(segments.len(), GFP_KERNEL)?;
     if with_dax {
         // SAFETY: `disk` stays valid until DAX is shut down: here it is declared before
         // `building` (dropped after it if `add` fails), and `Detached` shuts DAX down before
@@ -932,19 +983,7 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
             bindings::SUBSECTION_SIZE
         );
     }
-    if let Err(err) = disk.add(device) {
-        if building.dax.is_some() {
-            for segment in &segments {
-                // Cannot fail: reserved above.
-                let _ = registry.releasing.push_within_capacity(Releasing {
-                    minor,
-                    segment: *segment.name(),
-                });
-            }
-            _failed_hold = Some(ReleaseHold(minor));
-        }
-        return Err(err);
-    }
+    disk.add(device)?;
     // Nothing can fail from here on.
     disk.set_read_only(device.is_read_only());
     let Building {
@@ -986,7 +1025,7 @@ pub(crate) fn remove_device(input: &[u8]) -> Result {
         );
         return Err(ENODEV);
     };
-    if registry.devices[index].use_count.load(Relaxed) != 0 {
+    if registry.devices[index].state.as_ref(&registry).openers != 0 {
         drop(registry);
         dcss_warn!("Device {} cannot be removed while it is in use\n", name);
         return Err(EBUSY);
@@ -999,6 +1038,10 @@ pub(crate) fn remove_device(input: &[u8]) -> Result {
 
 /// Switches all segments of a device to `mode`. If one is also held by another kernel user,
 /// the ones already switched go back to `old`, so the device stays in one consistent mode.
+///
+/// A segment that cannot go back counts as lost, like one extmem dropped: another user loaded it
+/// in its new mode meanwhile, and a device in two modes at once faults on its next write (a
+/// write-protected SR segment under a writable disk).
 fn switch_segments(
     segments: &mut [Segment],
     mode: AccessMode,
@@ -1009,8 +1052,16 @@ fn switch_segments(
             Ok(()) => {}
             Err(ModeSwitchError::InUse) => {
                 for segment in segments[..index].iter_mut().rev() {
-                    if let Err(ModeSwitchError::Lost(err)) = segment.switch_mode(old) {
-                        return Err(ModeSwitchError::Lost(err));
+                    match segment.switch_mode(old) {
+                        Ok(()) => {}
+                        Err(ModeSwitchError::InUse) => {
+                            dcss_err!(
+                                "DCSS {} is in use and cannot be switched back\n",
+                                segment.name()
+                            );
+                            return Err(ModeSwitchError::Lost(EAGAIN));
+                        }
+                        Err(lost) => return Err(lost),
                     }
                 }
                 return Err(ModeSwitchError::InUse);
@@ -1021,10 +1072,15 @@ fn switch_segments(
     Ok(())
 }
 
+/// Where `device` is in the registry; `None` once it was taken off (it is being torn down).
+fn registry_index(registry: &RegistryGuard, device: &DcssDevice) -> Option<usize> {
+    registry.devices.iter().position(|d| ptr::eq(&**d, device))
+}
+
 /// `shared` store: reloads every segment shared (`Some(true)`) or exclusive-writable.
 pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller) -> Result {
     let mut registry = DEVICES.lock();
-    if device.use_count.load(Relaxed) != 0 {
+    if device.state.as_ref(&registry).openers != 0 {
         return Err(EBUSY);
     }
     let shared = flag.ok_or(EINVAL)?;
@@ -1037,11 +1093,7 @@ pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller
     }
     let mode = AccessMode::shared_if(shared);
     let old = AccessMode::shared_if(device.is_shared());
-    let index = registry
-        .devices
-        .iter()
-        .position(|d| ptr::eq(&**d, device))
-        .ok_or(ENODEV)?;
+    let index = registry_index(&registry, device).ok_or(ENODEV)?;
     // Once a segment is lost, the device must come off the registry without allocating.
     reserve_detach(&mut registry, index)?;
     let state = device.state.as_mut(&mut registry);
@@ -1092,9 +1144,11 @@ fn save_segments(segments: &[Segment]) {
 /// cancels a pending save.
 pub(crate) fn save(device: &DcssDevice, now: bool) -> Result {
     let mut registry = DEVICES.lock();
+    // A `remove` (or failed `shared`) that won the lock took the segments: nothing to save.
+    registry_index(&registry, device).ok_or(ENODEV)?;
     let state = device.state.as_mut(&mut registry);
     if now {
-        if device.use_count.load(Relaxed) == 0 {
+        if state.openers == 0 {
             dcss_info!("All DCSSs that map to device {} are saved\n", device.name);
             save_segments(&state.segments);
         } else {
@@ -1126,7 +1180,9 @@ pub(crate) fn for_each_segment_name(device: &DcssDevice, mut f: impl FnMut(&Segm
 // Block device operations (the table is `dcssblk_rs_fops` in `glue.c`)
 // ---------------------------------------------------------------------------------------------
 
-/// `block_device_operations.open`: counts openers.
+/// `block_device_operations.open`: counts openers, under the registry lock, so that `remove`,
+/// `shared` and `save` see every opener or none while they act. A device already taken off the
+/// registry (its segments are being unloaded) cannot be opened: `ENXIO`, as for a deleted disk.
 ///
 /// # Safety
 ///
@@ -1137,13 +1193,17 @@ unsafe extern "C" fn dcssblk_rs_open(
     _mode: bindings::blk_mode_t,
 ) -> c_int {
     // SAFETY: `disk` is one of ours and live during the call.
-    match unsafe { DcssDevice::from_disk(disk) } {
-        Some(device) => {
-            device.use_count.add(1, Relaxed);
-            0
-        }
-        None => ENODEV.to_errno(),
+    let Some(device) = (unsafe { DcssDevice::from_disk(disk) }) else {
+        return ENODEV.to_errno();
+    };
+    // Lock order: the disk's `open_mutex` (held by the caller), then the registry; nothing
+    // takes them the other way round (see `Detached`).
+    let mut registry = DEVICES.lock();
+    if registry_index(&registry, device).is_none() {
+        return ENXIO.to_errno();
     }
+    device.state.as_mut(&mut registry).openers += 1;
+    0
 }
 
 /// `block_device_operations.release`: on the last close, runs a pending save.
@@ -1159,7 +1219,9 @@ unsafe extern "C" fn dcssblk_rs_release(disk: *mut bindings::gendisk) {
     };
     let mut registry = DEVICES.lock();
     let state = device.state.as_mut(&mut registry);
-    if device.use_count.fetch_sub(1, Relaxed) == 1 && state.save_pending {
+    // Every release pairs with a successful open, which counted.
+    state.openers = state.openers.saturating_sub(1);
+    if state.openers == 0 && state.save_pending {
         dcss_info!(
             "Device {} has become idle and is being saved now\n",
             device.name
@@ -1294,13 +1356,14 @@ fn transfer(device: &DcssDevice, bio: &Bio) -> Result {
         }
         let memory = phys_to_virt(device.start + offset);
         // SAFETY: `segment` is `len` bytes of a page of the bio; `memory` is `len` bytes inside
-        // the device's segments (checked above), mapped as long as the disk exists. They do not
-        // overlap: one is segment memory, the other guest RAM.
+        // the device's segments (checked above), mapped as long as the disk exists. They may
+        // be the same memory: with `-o dax`, the bio's page can be a DAX page of this very
+        // device (an O_DIRECT read into a shared mapping of a file on it), hence `copy`.
         unsafe {
             if is_write {
-                ptr::copy_nonoverlapping(segment.addr, memory, segment.len);
+                ptr::copy(segment.addr, memory, segment.len);
             } else {
-                ptr::copy_nonoverlapping(memory, segment.addr, segment.len);
+                ptr::copy(memory, segment.addr, segment.len);
             }
         }
         offset = end;

@@ -15,6 +15,11 @@
  *   hold=NAME      load NAME through extmem (shared, or exclusive with
  *                  holdexcl=1) and keep it loaded until rmmod: a second
  *                  kernel user of the DCSS, as monreader is on real z/VM
+ *   snatch=NAME    a thread tries to load NAME shared through extmem, again
+ *                  and again (extmem refuses while another user has it
+ *                  exclusive), and keeps it from its first success until
+ *                  rmmod; prints "zvmtest: snatched NAME" then. It catches a
+ *                  DCSS in the moment it is loaded shared.
  *   dma=ADDR|ram   read sector 0 of /dev/vda by virtio DMA into the page at
  *                  physical address ADDR (hex; it needs a struct page, e.g. a
  *                  DAX-mapped DCSS) or into a fresh RAM page; prints the
@@ -27,6 +32,7 @@
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -36,7 +42,7 @@
 #include <asm/extmem.h>
 #include <asm/lowcore.h>
 
-static char *cmd, *cmdnr, *prot, *rawload, *rawpurge, *hold, *dma;
+static char *cmd, *cmdnr, *prot, *rawload, *rawpurge, *hold, *dma, *snatch;
 static int rlen = 4096;
 static bool bad, iucv, holdexcl, holding, leak;
 module_param(cmd, charp, 0);
@@ -51,6 +57,27 @@ module_param(hold, charp, 0);
 module_param(holdexcl, bool, 0);
 module_param(leak, bool, 0);
 module_param(dma, charp, 0);
+module_param(snatch, charp, 0);
+
+static struct task_struct *snatcher;
+static bool snatched;
+
+static int run_snatch(void *unused)
+{
+	unsigned long start, end;
+
+	while (!kthread_should_stop()) {
+		if (snatched) {
+			schedule_timeout_interruptible(HZ / 10);
+		} else if (segment_load(snatch, SEGMENT_SHARED, &start, &end) >= 0) {
+			snatched = true;
+			pr_info("zvmtest: snatched %s\n", snatch);
+		} else {
+			cond_resched();
+		}
+	}
+	return 0;
+}
 
 static void run_cmd(void)
 {
@@ -346,12 +373,23 @@ static int __init zvmtest_init(void)
 		run_leak();
 	if (dma)
 		run_dma();
+	if (snatch) {
+		snatcher = kthread_run(run_snatch, NULL, "zvmtest-snatch");
+		if (IS_ERR(snatcher)) {
+			pr_info("zvmtest: snatch thread rc=%ld\n", PTR_ERR(snatcher));
+			snatcher = NULL;
+		}
+	}
 	pr_info("zvmtest: done\n");
 	return 0;
 }
 
 static void __exit zvmtest_exit(void)
 {
+	if (snatcher)
+		kthread_stop(snatcher);
+	if (snatched)
+		segment_unload(snatch);
 	if (holding)
 		segment_unload(hold);
 }
