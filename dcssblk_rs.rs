@@ -746,7 +746,7 @@ struct Detached {
     disk: Option<Disk>,
     dax: Option<Dax>,
     segments: KVec<Segment>,
-    registration: Option<Registration>,
+    _registration: Option<Registration>,
     _hold: ReleaseHold,
     device: ARef<DcssDevice>,
 }
@@ -837,7 +837,7 @@ fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
         disk,
         dax,
         segments,
-        registration,
+        _registration: registration,
         // Created only here, after the last fallible step, so no error above drops it (taking
         // the lock) under the lock.
         _hold: ReleaseHold(minor),
