@@ -15,4 +15,4 @@ NO_KMEMLEAK="the removal after a lost segment is leak-checked in tests/driver/sh
 defseg RB1 4B000-4B0FF SR
 defseg RB2 4B100-4B1FF SR
 ko=$(zvmtest_ko)
-vm --smp 2 --module "$ko" --timeout 1200 tests/races/shared-rollback.guest
+vm --smp 2 --module "$TOP/dcssblk-rs.ko" --module "$ko" --timeout 1200 tests/races/shared-rollback.guest
