@@ -1,8 +1,9 @@
 # Every allocation of `add` and `shared` fails once (issue 9, items 3 and 6; fault injection).
 # For n = 1, 2, ... the n-th fault-injection point reached by one sysfs write fails
 # (/proc/thread-self/fail-nth, with failslab and fail_page_alloc taking GFP_KERNEL and order-0
-# allocations too), until a write passes every point. Each failed `add` must return ENOMEM and
-# leave no device and no DCSS loaded; each failed `shared` must leave the device in its old mode
+# allocations too), until a write passes every point. Each failed `add` must return ENOMEM (or
+# the EINVAL device_add_disk() makes of some of its allocation failures) and leave no device and
+# no DCSS loaded; each failed `shared` must leave the device in its old mode
 # or remove it (a lost segment); one that the kernel shrugs off (an allocation whose failure is
 # tolerated, e.g. a uevent) must have worked. kmemleak runs over the whole sweep. The sets: a 2 MiB
 # aligned DCSS (DAX: page map, dax_device, host entry) and a two-segment set without DAX.
