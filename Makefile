@@ -5,6 +5,7 @@
 #   make demo            the paper's workflow in emulated z/VM guests
 #   make bench           the Rust and the C driver side by side, ratio per workload
 #   make paper           the paper's experiment with fleets of Debian guests: results/paper/report.md
+#   make faults          every fault point of add and shared, both segment sets (make check: one)
 #   make clippy | rustfmt | rustfmtcheck | clean
 
 SHELL := /bin/bash
@@ -16,7 +17,7 @@ CLIPPY_DRIVER ?= /usr/bin/clippy-driver
 KBUILD_ARGS = ARCH=s390 LLVM=1 RUSTC=$(RUSTC) CLIPPY_DRIVER=$(CLIPPY_DRIVER)
 KDIR_FROM_CACHE = $(shell $(TOP)/tools/build-kernel)
 
-.PHONY: all module clippy rustfmt rustfmtcheck check demo bench paper clean kernel qemu dcssctl setup
+.PHONY: all module clippy rustfmt rustfmtcheck check demo bench paper faults clean kernel qemu dcssctl setup
 
 all: module
 
@@ -55,6 +56,9 @@ bench:
 
 paper: setup
 	$(TOP)/tools/paper
+
+faults:
+	FAIL_NTH_SETS="FN FA:FB" $(TOP)/tests/run tests/faults/
 
 clean:
 	-$(MAKE) -C $(or $(KDIR),$(KDIR_FROM_CACHE)) M=$(TOP) $(KBUILD_ARGS) clean

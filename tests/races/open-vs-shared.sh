@@ -1,11 +1,13 @@
-# Opening the disk while `shared` reloads its DCSS (issue 9, item 1; 2 vCPUs). One worker reads
-# the disk with O_DIRECT in a loop (open, 1 MiB read, close) while another toggles `shared`
-# between 0 and 1. Before open took part in the registry lock, `shared` checked "not in use",
-# then purged and reloaded the segment while a reader that opened in between copied from the
-# purged range: an addressing exception, an oops (the guest boots with oops=panic). Now every
-# toggle sees the reader open (EBUSY) or not at all, every read returns the saved contents, and
-# the kernel log stays clean.
-# dcssblk_rs only: the C driver has the bug, and its run would be a guest panic, not a record.
+# Opening the disk while `shared` reloads its DCSS (issue 9, item 1; 2 vCPUs). A reader reads
+# the disk with O_DIRECT in a loop (open, 256 KiB read, close), a writer writes a page and reads it
+# back within one open (xfs_io -d), and a third worker toggles `shared` between 0 and 1. Before
+# open took part in the registry lock, `shared` checked "not in use", and a writer that opened
+# after the check wrote into the exclusive copy `shared` <- 1 then discarded (or into the
+# write-protected segment after it): its own read-back differed; and a reader that opened in
+# between could copy from the purged range (an addressing exception, a panic with oops=panic).
+# Now every toggle sees the disk open (EBUSY) or not at all, every write opened on a writable
+# disk reads itself back, every read returns the saved contents, and the kernel log stays clean.
+# dcssblk_rs only: the C driver has the bug, and its run could be a guest panic, not a record.
 set -euo pipefail
 DRIVER=dcssblk_rs
 NO_KMEMLEAK="no allocation on these paths (open counts under the lock); add/remove/shared are leak-checked in tests/driver"
