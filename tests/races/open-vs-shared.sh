@@ -15,4 +15,7 @@ NO_KMEMLEAK="no allocation on these paths (open counts under the lock); add/remo
 defseg OVS 4E000-4EFFF SR
 pages OVS 0 4096 >"$T/d"
 "$DCSSCTL" --dir "$SEG" import OVS "$T/d"
-vm --smp 2 --timeout 1200 tests/races/open-vs-shared.guest
+# A slow CP (tools/qemu/zvm-cp.c): each LOAD waits 100 ms while the other vCPU runs on, so the gap
+# between the PURGESEG and the LOAD of a mode change is wide enough to land an access in it.
+export ZVM_TEST_LOAD_DELAY_MS=100
+vm --smp 2 --timeout 1800 tests/races/open-vs-shared.guest

@@ -110,6 +110,14 @@ typedef struct ZvmState {
     ZvmSegment *loaded[ZVM_MAX_LOADED];
     GHashTable *skeletons;  /* pending DEFSEGs: name -> ZvmSegDef */
     Error *migration_blocker;
+    /*
+     * Tests only (ZVM_TEST_LOAD_DELAY_MS): a slow CP. Each load waits this
+     * long, without the BQL, before it maps the segment, while the other
+     * vCPUs run on: the gap between the PURGESEG and the LOAD of a mode
+     * change (extmem's segment_modify_shared) becomes wide enough for a race
+     * test to land a guest access in it.
+     */
+    unsigned long load_delay_us;
 } ZvmState;
 
 static ZvmState zvm;
@@ -755,6 +763,9 @@ uint32_t zvm_diag64(CPUS390XState *env, uint32_t r1, uint32_t r3,
     case 0x20:      /* LOADSHRX */
     case 0x24:      /* LOADNSRX */
         zvm_read_name(env, zvm_reg_addr(env, r1), name, ra);
+        if (zvm.load_delay_us) {
+            g_usleep(zvm.load_delay_us);
+        }
         bql_lock();
         reloaded = zvm_find_loaded(name) != NULL;
         rc = zvm_load(name, subcode == 0x20, &start, &end);
@@ -1220,6 +1231,10 @@ void zvm_cp_init(MachineState *machine, Error **errp)
     }
     zvm.dir = g_strdup(ms->zvm_segments);
     zvm.storage_end = s390_get_memory_limit(ms);
+    if (g_getenv("ZVM_TEST_LOAD_DELAY_MS")) {
+        zvm.load_delay_us = 1000 * g_ascii_strtoull(
+            g_getenv("ZVM_TEST_LOAD_DELAY_MS"), NULL, 10);
+    }
     zvm.skeletons = g_hash_table_new_full(g_str_hash, g_str_equal,
                                           g_free, g_free);
     /* segment RAM is neither migrated nor part of a snapshot */
