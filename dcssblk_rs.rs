@@ -526,8 +526,10 @@ impl DcssDevice {
     /// The last reference may be dropped in module code nothing else pins, such as a `shared`
     /// store that removed its own attribute: putting the module reference here would let a
     /// concurrent `rmmod` free the text this function returns into. [`DcssDevice::free`] puts it
-    /// instead, and module exit waits for it to have returned (`rcu_barrier`,
-    /// [`FreeBarrier`]).
+    /// instead, a grace period later, and module exit waits for it to have returned
+    /// (`rcu_barrier`, [`FreeBarrier`]). That narrows the window to a caller preempted within
+    /// the few instructions after this returns for a whole grace period plus an `rmmod`; closing
+    /// it would need the last put in code outside the module.
     ///
     /// # Safety
     ///

@@ -3,9 +3,9 @@
 # shared, fails on RB2 (EAGAIN) and switches RB1 back. zvmtest's snatch thread loads RB1 shared the
 # moment it can: when it wins the race, RB1 cannot go back (EAGAIN again). The old code then left
 # RB1 shared, write-protected, under a device that still claimed to be writable (a write to it
-# faults on z/VM and is dropped by the emulator); now the device is removed as after any lost
-# segment, and answers EAGAIN. Until the snatch wins, every attempt must leave the device
-# exclusive and writable, its data intact.
+# faults, on z/VM as in the emulator: a panic with oops=panic); now the device is removed as after
+# any lost segment, and answers EAGAIN. Until the snatch wins, every attempt must leave the device
+# exclusive and writable: each round writes a page and reads it back first.
 # dcssblk_rs only: the C driver does not roll back at all (quirk 4, tests/driver/other-user).
 set -euo pipefail
 DRIVER=dcssblk_rs
