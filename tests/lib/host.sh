@@ -21,3 +21,5 @@ pages() {
 	local i l
 	for ((i = $2; i < $2 + $3; i++)); do l=$(printf '%-15s' "$1:$i"); printf "$l\n%.0s" {1..256}; done
 }
+# fill NAME COUNT: saves pages NAME:0 .. NAME:COUNT-1 as the contents of segment NAME.
+fill() { pages "$1" 0 "$2" >"$T/.fill" && "$DCSSCTL" --dir "$SEG" import "$1" "$T/.fill" || fail "dcssctl import $1"; }

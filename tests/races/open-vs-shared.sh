@@ -13,8 +13,7 @@ DRIVER=dcssblk_rs
 NO_KMEMLEAK="no allocation on these paths (open counts under the lock); add/remove/shared are leak-checked in tests/driver"
 . tests/lib/host.sh
 defseg OVS 4E000-4EFFF SR
-pages OVS 0 4096 >"$T/d"
-"$DCSSCTL" --dir "$SEG" import OVS "$T/d"
+fill OVS 4096
 # A slow CP (tools/qemu/zvm-cp.c): each LOAD waits 100 ms while the other vCPU runs on, so the gap
 # between the PURGESEG and the LOAD of a mode change is wide enough to land an access in it.
 export ZVM_TEST_LOAD_DELAY_MS=100

@@ -12,6 +12,5 @@ DRIVER=dcssblk_rs
 NO_KMEMLEAK="save and remove allocate nothing new here; both are leak-checked in tests/driver"
 . tests/lib/host.sh
 defseg SVR 4D000-4D0FF EW
-pages SVR 0 256 >"$T/d"
-"$DCSSCTL" --dir "$SEG" import SVR "$T/d"
+fill SVR 256
 vm --smp 2 --timeout 1200 tests/races/save-vs-remove.guest
