@@ -30,9 +30,11 @@ echo "# per guest (KiB): disk: guest RAM $((ram_rss_disk / 2)), QEMU in all (PSS
 	fail "a DCSS guest's own RAM ($((ram_rss_dax_rs / 2)) KiB) is not 5 % below a disk guest's ($((ram_rss_disk / 2)) KiB)"
 echo "ok a DCSS guest's own RAM is $(( 100 - ram_rss_dax_rs * 100 / ram_rss_disk )) % less than a disk guest's"
 [ "$seg_rss_dax_rs" -ge 8192 ] || fail "only $seg_rss_dax_rs KiB of the segment resident in two guests: /usr not used from it?"
-[ $((seg_pss_dax_rs * 100 / seg_rss_dax_rs)) -ge 45 ] && [ $((seg_pss_dax_rs * 100 / seg_rss_dax_rs)) -le 55 ] ||
-	fail "segment Pss $seg_pss_dax_rs KiB is not half its Rss $seg_rss_dax_rs KiB: not one host copy"
-echo "ok the segment is resident once for both guests (Pss = Rss / 2)"
+# One copy for both: Pss = Rss / 2 for the pages both guests use; a page only one of them touched
+# counts whole (measured: 0.55). Two private copies would be 1.
+[ $((seg_pss_dax_rs * 100 / seg_rss_dax_rs)) -ge 45 ] && [ $((seg_pss_dax_rs * 100 / seg_rss_dax_rs)) -le 75 ] ||
+	fail "segment Pss $seg_pss_dax_rs KiB is not about half its Rss $seg_rss_dax_rs KiB: not one host copy"
+echo "ok the segment is resident once for both guests (Pss / Rss = $((seg_pss_dax_rs * 100 / seg_rss_dax_rs)) %)"
 # With the segment's one copy shared out: the fleet size from which the DCSS fleet costs less.
 saved=$(( (ram_rss_disk - ram_rss_dax_rs) / 2 ))
 echo "# with its share of the segment a DCSS guest costs $(( (ram_pss_dax_rs + seg_pss_dax_rs) / 2 )) KiB here (2 guests)," \
