@@ -6,6 +6,8 @@
 #   make bench           the Rust and the C driver side by side, ratio per workload
 #   make paper           the paper's experiment with fleets of Debian guests: results/paper/report.md
 #   make faults          every fault point of add and shared, both segment sets (make check: one)
+#   make stress          tests/stress for DURATION s (default 900) per driver: results/stress/report.md
+#   make check-debug     make check on the KASAN kernel (tools/kernel-debug.config)
 #   make clippy | rustfmt | rustfmtcheck | clean
 
 SHELL := /bin/bash
@@ -17,7 +19,7 @@ CLIPPY_DRIVER ?= /usr/bin/clippy-driver
 KBUILD_ARGS = ARCH=s390 LLVM=1 RUSTC=$(RUSTC) CLIPPY_DRIVER=$(CLIPPY_DRIVER)
 KDIR_FROM_CACHE = $(shell $(TOP)/tools/build-kernel)
 
-.PHONY: all module clippy rustfmt rustfmtcheck check demo bench paper faults clean kernel qemu dcssctl setup
+.PHONY: all module clippy rustfmt rustfmtcheck check check-debug demo bench paper faults stress clean kernel qemu dcssctl setup
 
 all: module
 
@@ -48,6 +50,9 @@ dcssctl:
 check:
 	$(TOP)/tests/run
 
+check-debug:
+	DCSS_KERNEL=debug $(TOP)/tests/run
+
 demo:
 	$(TOP)/tools/demo
 
@@ -56,6 +61,9 @@ bench:
 
 paper: setup
 	$(TOP)/tools/paper
+
+stress: setup
+	$(TOP)/tools/stress
 
 faults:
 	FAIL_NTH_SETS="FN FA:FB" $(TOP)/tests/run tests/faults/

@@ -2,7 +2,7 @@
 # error and check that the KUnit guest (what `make check` runs first) reports failure.
 set -euo pipefail
 . "$TOP/tools/lib.sh"
-kdir=$("$TOP/tools/build-kernel")
+kdir=$("$TOP/tools/build-kernel" ${DCSS_KERNEL:-})
 mkdir "$T/broken"
 cp "${MODULE_SOURCES[@]}" "$T/broken/"
 grep -q 'fn init(_module: &.static ThisModule) -> Result<Self> {' "$T/broken/dcssblk_rs.rs"

@@ -1,6 +1,6 @@
 # The production module (make module) carries no KUnit suites: loaded with KUnit enabled, it runs
 # none and does not taint the kernel with TAINT_TEST (bit 18); the test build
-# (tools/build-kunit-module) runs all of them (the KUnit layer of make check counts them).
+# (tools/build-module --kunit) runs all of them (the KUnit layer of make check counts them).
 set -euo pipefail
 cat >"$T/guest" <<'G'
 set -e

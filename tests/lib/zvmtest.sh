@@ -3,7 +3,7 @@
 # shellcheck shell=bash
 zvmtest_ko() {
 	local k
-	k=$("$TOP/tools/build-kernel") || fail "tools/build-kernel"
+	k=$("$TOP/tools/build-kernel" ${DCSS_KERNEL:-}) || fail "tools/build-kernel"
 	rm -rf "$T/zvmtest"; cp -r "$TOP/tests/emulator/zvmtest" "$T/zvmtest"
 	PATH=/usr/lib/llvm-19/bin:$PATH make -s -C "$k" M="$T/zvmtest" ARCH=s390 LLVM=1 modules >&2 ||
 		fail "building zvmtest.ko"

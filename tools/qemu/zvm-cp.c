@@ -118,6 +118,8 @@ typedef struct ZvmState {
      * test to land a guest access in it.
      */
     unsigned long load_delay_us;
+    /* Tests only (ZVM_TEST_FAULTS): z/VM failing on purpose, see zvm_fault */
+    GPtrArray *faults;
 } ZvmState;
 
 static ZvmState zvm;
@@ -350,6 +352,106 @@ static bool zvm_parse_header(const char *hdr, ZvmSegDef *def)
     return zvm_def_valid(def);
 }
 
+/*
+ * Fault injection for tests (ZVM_TEST_FAULTS="RULE,RULE,..."), so that every
+ * error path of the guest's extmem and dcssblk can be provoked. A rule is
+ * OP:NAME=VALUE[@SKIP] or, for vanish and truncate, OP:NAME[@SKIP]; it fires
+ * on every matching operation after the first SKIP (default 0):
+ *   query:N=RC     DIAG X'64' SEGEXTX of N fails with Ry=RC
+ *   load:N=RC      LOADSHRX/LOADNSRX of N fails with Ry=RC (the query works)
+ *   purge:N=RC     PURGESEG of N answers cc 2, Ry=RC, and leaves N loaded
+ *   vanish:N       at a load, N.seg is gone (as if deleted after the query)
+ *   truncate:N     at a load, N.seg is shorter than its header says
+ *   defseg:N=RC    CP DEFSEG N fails with RC
+ *   saveseg:N=RC   CP SAVESEG N fails with RC (the skeleton stays)
+ *   savefile:N=E   writing N's new version fails with errno E (EIO, ENOSPC)
+ * Each firing is reported on stderr ("zvm: test fault: ...").
+ */
+typedef struct ZvmFault {
+    char op[12];
+    char name[9];
+    long value;
+    unsigned long skip;
+} ZvmFault;
+
+static bool zvm_faults_parse(const char *spec, Error **errp)
+{
+    g_auto(GStrv) rules = g_strsplit(spec, ",", -1);
+
+    zvm.faults = g_ptr_array_new_with_free_func(g_free);
+    for (char **r = rules; *r; r++) {
+        g_autofree char *op = NULL, *name = NULL, *value = NULL;
+        ZvmFault *f = g_new0(ZvmFault, 1);
+        char *at, *eq, *colon;
+
+        g_ptr_array_add(zvm.faults, f);
+        op = g_strdup(*r);
+        at = strchr(op, '@');
+        if (at) {
+            *at++ = 0;
+            if (qemu_strtoul(at, NULL, 10, &f->skip) < 0) {
+                goto bad;
+            }
+        }
+        eq = strchr(op, '=');
+        if (eq) {
+            *eq++ = 0;
+            value = g_strdup(eq);
+        }
+        colon = strchr(op, ':');
+        if (!colon || colon == op || strlen(op) >= sizeof(f->op) ||
+            !zvm_valid_name(colon + 1)) {
+            goto bad;
+        }
+        *colon = 0;
+        pstrcpy(f->op, sizeof(f->op), op);
+        pstrcpy(f->name, sizeof(f->name), colon + 1);
+        if (!strcmp(f->op, "vanish") || !strcmp(f->op, "truncate")) {
+            if (value) {
+                goto bad;
+            }
+        } else if (!strcmp(f->op, "savefile")) {
+            if (!value || (strcmp(value, "EIO") && strcmp(value, "ENOSPC"))) {
+                goto bad;
+            }
+            f->value = strcmp(value, "EIO") ? ENOSPC : EIO;
+        } else if (!strcmp(f->op, "query") || !strcmp(f->op, "load") ||
+                   !strcmp(f->op, "purge") || !strcmp(f->op, "defseg") ||
+                   !strcmp(f->op, "saveseg")) {
+            if (!value || qemu_strtol(value, NULL, 10, &f->value) < 0 ||
+                f->value <= 0) {
+                goto bad;
+            }
+        } else {
+            goto bad;
+        }
+        continue;
+bad:
+        error_setg(errp, "ZVM_TEST_FAULTS: bad rule '%s'", *r);
+        return false;
+    }
+    return true;
+}
+
+/* The value of the rule for OP on NAME that fires now, or 0. */
+static long zvm_fault(const char *op, const char *name)
+{
+    for (guint i = 0; zvm.faults && i < zvm.faults->len; i++) {
+        ZvmFault *f = g_ptr_array_index(zvm.faults, i);
+
+        if (strcmp(f->op, op) || strcmp(f->name, name)) {
+            continue;
+        }
+        if (f->skip) {
+            f->skip--;
+            return 0;
+        }
+        fprintf(stderr, "zvm: test fault: %s %s\n", op, name);
+        return f->value ? f->value : 1;
+    }
+    return 0;
+}
+
 static char *zvm_seg_path(const char *name)
 {
     return g_strdup_printf("%s/%s.seg", zvm.dir, name);
@@ -359,7 +461,7 @@ static char *zvm_seg_path(const char *name)
  * Open DIR/NAME.seg and parse its header. Returns the fd, -ZVM_RC_NOSEG if
  * there is no such segment, -ZVM_RC_IOERR if the file is unusable.
  */
-static int zvm_open_seg(const char *name, ZvmSegDef *def)
+static int zvm_open_seg(const char *name, ZvmSegDef *def, bool loading)
 {
     g_autofree char *path = NULL;
     char hdr[ZVM_HDR_SIZE + 1];
@@ -370,13 +472,21 @@ static int zvm_open_seg(const char *name, ZvmSegDef *def)
         return -ZVM_RC_NOSEG;
     }
     path = zvm_seg_path(name);
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (loading && zvm_fault("vanish", name)) {
+        fd = -1;
+        errno = ENOENT;     /* deleted between the query and the load */
+    } else {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+    }
     if (fd < 0) {
         return errno == ENOENT ? -ZVM_RC_NOSEG : -ZVM_RC_IOERR;
     }
     if (pread(fd, hdr, ZVM_HDR_SIZE, 0) != ZVM_HDR_SIZE ||
         fstat(fd, &st) < 0) {
         goto bad;
+    }
+    if (loading && zvm_fault("truncate", name)) {
+        st.st_size = ZVM_HDR_SIZE;
     }
     hdr[ZVM_HDR_SIZE] = 0;
     if (!zvm_parse_header(hdr, def) ||
@@ -589,7 +699,7 @@ static int zvm_load(const char *name, bool shared, uint64_t *start,
     if (old) {
         zvm_unload(old);
     }
-    fd = zvm_open_seg(name, &def);
+    fd = zvm_open_seg(name, &def, true);
     if (fd < 0) {
         return -fd;
     }
@@ -720,7 +830,8 @@ static uint32_t zvm_segextx(CPUS390XState *env, uint32_t r1, uint32_t r3,
     qoutlen = lduw_be_p(qin + 20);
 
     bql_lock();
-    fd = zvm_open_seg(name, &def);
+    fd = zvm_fault("query", name);
+    fd = fd ? -fd : zvm_open_seg(name, &def, false);
     bql_unlock();
     if (fd < 0) {
         env->regs[r3] = -fd;
@@ -768,7 +879,17 @@ uint32_t zvm_diag64(CPUS390XState *env, uint32_t r1, uint32_t r3,
         }
         bql_lock();
         reloaded = zvm_find_loaded(name) != NULL;
-        rc = zvm_load(name, subcode == 0x20, &start, &end);
+        rc = zvm_fault("load", name);
+        if (rc) {
+            /* as CP: the old copy is gone even though the load failed */
+            ZvmSegment **old = zvm_find_loaded(name);
+
+            if (old) {
+                zvm_unload(old);
+            }
+        } else {
+            rc = zvm_load(name, subcode == 0x20, &start, &end);
+        }
         bql_unlock();
         if (reloaded) {
             /* zvm_load purged the old copy first: see PURGESEG */
@@ -785,6 +906,11 @@ uint32_t zvm_diag64(CPUS390XState *env, uint32_t r1, uint32_t r3,
         ZvmSegment **slot;
 
         zvm_read_name(env, zvm_reg_addr(env, r1), name, ra);
+        rc = zvm_fault("purge", name);
+        if (rc) {
+            env->regs[r3] = rc;
+            return 2;
+        }
         bql_lock();
         slot = zvm_find_loaded(name);
         if (slot) {
@@ -873,7 +999,7 @@ static int zvm_query_nss(GString *out)
     g_ptr_array_sort(names, zvm_strcmp);
     for (guint i = 0; i < names->len; i++) {
         ZvmSegDef def;
-        int fd = zvm_open_seg(names->pdata[i], &def);
+        int fd = zvm_open_seg(names->pdata[i], &def, false);
 
         if (fd >= 0) {
             close(fd);
@@ -891,10 +1017,17 @@ static int zvm_query_nss(GString *out)
 static int zvm_defseg(char **tok, int n, GString *out)
 {
     ZvmSegDef def = { .nr = 0 };
+    long fault;
 
     if (n < 4 || !zvm_valid_name(tok[1])) {
         g_string_append(out, "HCPCMD026E Operand missing or invalid\n");
         return CP_RC_BADOPND;
+    }
+    fault = zvm_fault("defseg", tok[1]);
+    if (fault) {
+        g_string_append_printf(out, "HCPNSD%03ldE Saved segment %s was not "
+                               "defined\n", fault, tok[1]);
+        return fault;
     }
     pstrcpy(def.name, sizeof(def.name), tok[1]);
     for (int i = 2; i < n; i += 2) {
@@ -944,11 +1077,18 @@ static int zvm_saveseg(const char *name, GString *out)
     GString *hdr;
     int cat, fd = -1;
     bool ok = false;
+    long fault;
 
     if (!def) {
         g_string_append_printf(out, "HCPNSS044E No skeleton for %s; "
                                "use DEFSEG first\n", name);
         return CP_RC_NOSEG;
+    }
+    fault = zvm_fault("saveseg", name);
+    if (fault) {
+        g_string_append_printf(out, "HCPNSS%03ldE Saved segment %s was not "
+                               "saved\n", fault, name);
+        return fault;
     }
     path = zvm_seg_path(name);
     tmp = g_strdup_printf("%s.%d.tmp", path, getpid());
@@ -991,6 +1131,11 @@ static int zvm_saveseg(const char *name, GString *out)
                                        addr >> TARGET_PAGE_BITS);
                 goto out;
             }
+            fault = zvm_fault("savefile", name);
+            if (fault) {
+                errno = fault;
+                goto out;
+            }
             /* keep all-zero chunks sparse */
             if (!buffer_is_zero(buf, len) &&
                 pwrite(fd, buf, len, off) != (ssize_t)len) {
@@ -1004,6 +1149,7 @@ out:
         close(fd);
     }
     if (!ok) {
+        error_report("zvm: saving %s: %s", name, strerror(errno));
         unlink(tmp);
         zvm_catalog_unlock(cat);
         g_string_append_printf(out, "HCPNSS177E Saved segment %s was not "
@@ -1231,6 +1377,10 @@ void zvm_cp_init(MachineState *machine, Error **errp)
     }
     zvm.dir = g_strdup(ms->zvm_segments);
     zvm.storage_end = s390_get_memory_limit(ms);
+    if (g_getenv("ZVM_TEST_FAULTS") &&
+        !zvm_faults_parse(g_getenv("ZVM_TEST_FAULTS"), errp)) {
+        return;
+    }
     if (g_getenv("ZVM_TEST_LOAD_DELAY_MS")) {
         zvm.load_delay_us = 1000 * g_ascii_strtoull(
             g_getenv("ZVM_TEST_LOAD_DELAY_MS"), NULL, 10);

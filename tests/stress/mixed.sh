@@ -1,0 +1,22 @@
+# Stress (issue 9, section 2): eleven actors on 2 vCPUs for DURATION seconds over four devices -
+# add/remove of a DCSS and of an A:B set from two actors, an opener racing them, O_DIRECT and
+# buffered I/O with write-read-back sessions, `shared` switches, immediate, pending and cancelled
+# saves, a reloader that checks each saved version is one whole write session, sysfs readers, and
+# mmap/write readers and writers on a `-o dax` file system whose pending save lands at umount.
+# Every result is checked against the set that some interleaving explains (tests/stress/
+# mixed.guest). make check: dcssblk_rs for 60 s; make stress (tools/stress): DURATION= for both
+# drivers, the C reference recorded (RECORD_ONLY=1), not judged.
+set -euo pipefail
+DRIVER=${DRIVER:-dcssblk_rs}
+. tests/lib/host.sh
+defseg STA 50000-500FF SR
+defseg STB1 50100-501FF SR
+defseg STB2 50200-502FF SR
+defseg STX 50300-504FF SR
+defseg STD 50600-509FF SR
+fill STA 256
+fill STB1 256
+fill STB2 256
+fill STX 512
+duration=${STRESS_DURATION:-60}
+vm --smp 2 --timeout $((600 + 3 * duration)) --env DURATION="$duration" --env RECORD_ONLY="${RECORD_ONLY:-0}" tests/stress/mixed.guest
