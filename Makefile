@@ -8,6 +8,7 @@
 #   make faults          every fault point of add and shared, both segment sets (make check: one)
 #   make stress          tests/stress for DURATION s (default 900) per driver: results/stress/report.md
 #   make check-debug     make check on the KASAN kernel (tools/kernel-debug.config)
+#   make fuzz            100 000 generated sysfs inputs per driver, errnos compared: results/fuzz/
 #   make clippy | rustfmt | rustfmtcheck | clean
 
 SHELL := /bin/bash
@@ -19,7 +20,7 @@ CLIPPY_DRIVER ?= /usr/bin/clippy-driver
 KBUILD_ARGS = ARCH=s390 LLVM=1 RUSTC=$(RUSTC) CLIPPY_DRIVER=$(CLIPPY_DRIVER)
 KDIR_FROM_CACHE = $(shell $(TOP)/tools/build-kernel)
 
-.PHONY: all module clippy rustfmt rustfmtcheck check check-debug demo bench paper faults stress clean kernel qemu dcssctl setup
+.PHONY: all module clippy rustfmt rustfmtcheck check check-debug demo bench paper faults stress fuzz clean kernel qemu dcssctl setup
 
 all: module
 
@@ -64,6 +65,9 @@ paper: setup
 
 stress: setup
 	$(TOP)/tools/stress
+
+fuzz: setup
+	$(TOP)/tools/fuzz
 
 faults:
 	FAIL_NTH_SETS="FN FA:FB" $(TOP)/tests/run tests/faults/

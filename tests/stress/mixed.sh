@@ -4,10 +4,12 @@
 # saves, a reloader that checks each saved version is one whole write session, sysfs readers, and
 # mmap/write readers and writers on a `-o dax` file system whose pending save lands at umount.
 # Every result is checked against the set that some interleaving explains (tests/stress/
-# mixed.guest). make check: dcssblk_rs for 60 s; make stress (tools/stress): DURATION= for both
-# drivers, the C reference recorded (RECORD_ONLY=1), not judged.
+# mixed.guest). make check: dcssblk_rs for 60 s on the KASAN kernel (its debug-kernel slice,
+# tools/kernel-debug.config); make stress (tools/stress): DURATION= for both drivers on the test
+# kernel (STRESS_KERNEL= picks the variant), the C reference recorded (RECORD_ONLY=1), not judged.
 set -euo pipefail
 DRIVER=${DRIVER:-dcssblk_rs}
+export DCSS_KERNEL=${STRESS_KERNEL-debug}
 . tests/lib/host.sh
 defseg STA 50000-500FF SR
 defseg STB1 50100-501FF SR
