@@ -9,6 +9,7 @@
 # bdev_read_only() first, access-mode changes need the device closed, and the stacking drivers that
 # skip the check (dm, md) are not in the test kernel. After shared=0 the same zeroing works.
 set -euo pipefail
+NO_KMEMLEAK="the bio path allocates nothing; its add, shared and remove are leak-checked in add-multi, shared and remove"
 . tests/lib/host.sh
 defseg SWB 46000-461FF SW
 defseg SRB 46200-462FF SR

@@ -23,7 +23,15 @@ defseg FE 51A00-51AFF SW    # the new version's write fails: EIO
 defseg FN 51B00-51BFF SW    # ... ENOSPC
 for s in FD FS FE FN; do fill $s 256; done
 export ZVM_TEST_FAULTS=query:FQ=177,load:FL=177,load:FT2=177,vanish:FV,truncate:FR,load:FM=177@1,purge:FP=177,defseg:FD=26,saveseg:FS=177,savefile:FE=EIO,savefile:FN=ENOSPC
-vm --timeout 900 tests/driver/zvm-faults.guest
+vm --timeout 900 tests/driver/zvm-faults.guest | tee "$T/log"
+# Each rule fired (QEMU's stderr is in the console log), and the two host write errors were the
+# ones asked for.
+for f in "query FQ" "load FL" "load FT2" "vanish FV" "truncate FR" "load FM" "purge FP" "defseg FD" "saveseg FS" "savefile FE" "savefile FN"; do
+	grep -aq "zvm: test fault: $f\$" "$T/log" || fail "the fault rule '$f' never fired"
+done
+grep -aq 'zvm: saving FE: Input/output error' "$T/log" || fail "FE's save did not fail with EIO"
+grep -aq 'zvm: saving FN: No space left on device' "$T/log" || fail "FN's save did not fail with ENOSPC"
+pass "every fault rule fired, the host write errors as asked"
 # Every failed save left the version the catalog had.
 for s in FD FS FE FN; do
 	[ "$(seg_page $s 0)" = "$s:0" ] || fail "$s: the catalog holds '$(seg_page $s 0)', want its previous version '$s:0'"

@@ -14,5 +14,6 @@ DRIVER=dcssblk_rs
 defseg FN 4C000-4C1FF SR
 defseg FA 4C300-4C3FF SR
 defseg FB 4C400-4C4FF SR
-# make check sweeps the DAX set (the longer path); `make faults` both (FAIL_NTH_SETS).
-vm --smp 1 --timeout 2400 --env SETS="${FAIL_NTH_SETS:-FN}" tests/faults/fail-nth.guest
+# make check sweeps every sixth fault point of `add` of the DAX set (the longer path) and every
+# point of `shared`; `make faults` every point of both sets (FAIL_NTH_SETS, FAIL_NTH_STRIDE=1).
+vm --smp 1 --timeout 2400 --env SETS="${FAIL_NTH_SETS:-FN}" --env STRIDE="${FAIL_NTH_STRIDE:-6}" tests/faults/fail-nth.guest

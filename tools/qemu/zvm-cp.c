@@ -365,7 +365,9 @@ static bool zvm_parse_header(const char *hdr, ZvmSegDef *def)
  *   defseg:N=RC    CP DEFSEG N fails with RC
  *   saveseg:N=RC   CP SAVESEG N fails with RC (the skeleton stays)
  *   savefile:N=E   writing N's new version fails with errno E (EIO, ENOSPC)
- * Each firing is reported on stderr ("zvm: test fault: ...").
+ * Only the first rule for an OP and NAME counts. SKIP counts operations (one
+ * SAVESEG is one, however many chunks it writes). purge fires whether or not
+ * N is loaded. Each firing is reported on stderr ("zvm: test fault: ...").
  */
 typedef struct ZvmFault {
     char op[12];
@@ -380,46 +382,53 @@ static bool zvm_faults_parse(const char *spec, Error **errp)
 
     zvm.faults = g_ptr_array_new_with_free_func(g_free);
     for (char **r = rules; *r; r++) {
-        g_autofree char *op = NULL, *name = NULL, *value = NULL;
-        ZvmFault *f = g_new0(ZvmFault, 1);
-        char *at, *eq, *colon;
+        g_autofree char *op = g_strdup(*r);
+        char *at, *value, *name;
+        uint64_t skip = 0;
+        ZvmFault *f;
 
-        g_ptr_array_add(zvm.faults, f);
-        op = g_strdup(*r);
+        if (!*op) {
+            continue;               /* "a,,b" or a trailing comma */
+        }
         at = strchr(op, '@');
         if (at) {
             *at++ = 0;
-            if (qemu_strtoul(at, NULL, 10, &f->skip) < 0) {
+            if (qemu_strtou64(at, NULL, 10, &skip) < 0 || skip > INT_MAX) {
                 goto bad;
             }
         }
-        eq = strchr(op, '=');
-        if (eq) {
-            *eq++ = 0;
-            value = g_strdup(eq);
+        value = strchr(op, '=');
+        if (value) {
+            *value++ = 0;
         }
-        colon = strchr(op, ':');
-        if (!colon || colon == op || strlen(op) >= sizeof(f->op) ||
-            !zvm_valid_name(colon + 1)) {
+        name = strchr(op, ':');
+        if (!name) {
             goto bad;
         }
-        *colon = 0;
+        *name++ = 0;
+        f = g_new0(ZvmFault, 1);
+        g_ptr_array_add(zvm.faults, f);
+        f->skip = skip;
+        if (!*op || strlen(op) >= sizeof(f->op) || !zvm_valid_name(name)) {
+            goto bad;
+        }
         pstrcpy(f->op, sizeof(f->op), op);
-        pstrcpy(f->name, sizeof(f->name), colon + 1);
-        if (!strcmp(f->op, "vanish") || !strcmp(f->op, "truncate")) {
+        pstrcpy(f->name, sizeof(f->name), name);
+        if (!strcmp(op, "vanish") || !strcmp(op, "truncate")) {
             if (value) {
                 goto bad;
             }
-        } else if (!strcmp(f->op, "savefile")) {
+        } else if (!strcmp(op, "savefile")) {
             if (!value || (strcmp(value, "EIO") && strcmp(value, "ENOSPC"))) {
                 goto bad;
             }
             f->value = strcmp(value, "EIO") ? ENOSPC : EIO;
-        } else if (!strcmp(f->op, "query") || !strcmp(f->op, "load") ||
-                   !strcmp(f->op, "purge") || !strcmp(f->op, "defseg") ||
-                   !strcmp(f->op, "saveseg")) {
+        } else if (!strcmp(op, "query") || !strcmp(op, "load") ||
+                   !strcmp(op, "purge") || !strcmp(op, "defseg") ||
+                   !strcmp(op, "saveseg")) {
+            /* a DIAG X'64' return code or a CP command rc */
             if (!value || qemu_strtol(value, NULL, 10, &f->value) < 0 ||
-                f->value <= 0) {
+                f->value <= 0 || f->value > 65535) {
                 goto bad;
             }
         } else {
@@ -906,12 +915,13 @@ uint32_t zvm_diag64(CPUS390XState *env, uint32_t r1, uint32_t r3,
         ZvmSegment **slot;
 
         zvm_read_name(env, zvm_reg_addr(env, r1), name, ra);
+        bql_lock();
         rc = zvm_fault("purge", name);
         if (rc) {
+            bql_unlock();
             env->regs[r3] = rc;
             return 2;
         }
-        bql_lock();
         slot = zvm_find_loaded(name);
         if (slot) {
             zvm_unload(slot);
@@ -1077,7 +1087,8 @@ static int zvm_saveseg(const char *name, GString *out)
     GString *hdr;
     int cat, fd = -1;
     bool ok = false;
-    long fault;
+    long fault, write_fault;
+    const char *why = NULL;     /* what failed, for QEMU's log */
 
     if (!def) {
         g_string_append_printf(out, "HCPNSS044E No skeleton for %s; "
@@ -1102,13 +1113,21 @@ static int zvm_saveseg(const char *name, GString *out)
     memcpy(buf, hdr->str, hdr->len);
     g_string_free(hdr, true);
 
+    /* one SAVESEG is one operation for the rule, however many chunks it writes */
+    write_fault = zvm_fault("savefile", name);
     cat = zvm_catalog_lock();
     if (cat < 0) {
+        why = "locking the catalog";
         goto out;
     }
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0 || pwrite(fd, buf, ZVM_HDR_SIZE, 0) != ZVM_HDR_SIZE ||
         ftruncate(fd, ZVM_HDR_SIZE + zvm_def_size(def)) < 0) {
+        why = g_strerror(errno);
+        goto out;
+    }
+    if (write_fault) {
+        why = g_strerror(write_fault);  /* the test's host I/O error */
         goto out;
     }
     for (int i = 0; i < def->nr; i++) {
@@ -1129,27 +1148,27 @@ static int zvm_saveseg(const char *name, GString *out)
                 g_string_append_printf(out, "HCPNSS177E Pages %" PRIX64
                                        " are not addressable\n",
                                        addr >> TARGET_PAGE_BITS);
-                goto out;
-            }
-            fault = zvm_fault("savefile", name);
-            if (fault) {
-                errno = fault;
+                why = "pages not addressable";
                 goto out;
             }
             /* keep all-zero chunks sparse */
             if (!buffer_is_zero(buf, len) &&
                 pwrite(fd, buf, len, off) != (ssize_t)len) {
+                why = "short write";
                 goto out;
             }
         }
     }
     ok = fsync(fd) == 0 && rename(tmp, path) == 0;
+    if (!ok) {
+        why = g_strerror(errno);
+    }
 out:
     if (fd >= 0) {
         close(fd);
     }
     if (!ok) {
-        error_report("zvm: saving %s: %s", name, strerror(errno));
+        error_report("zvm: saving %s: %s", name, why);
         unlink(tmp);
         zvm_catalog_unlock(cat);
         g_string_append_printf(out, "HCPNSS177E Saved segment %s was not "
