@@ -8,7 +8,7 @@
 #   make faults          every fault point of add and shared, both segment sets (make check: every 6th of one)
 #   make stress          tests/stress for DURATION s (default 900) per driver: results/stress/report.md
 #   make check-debug     make check on the KASAN kernel (tools/kernel-debug.config)
-#   make fuzz            100 000 generated sysfs inputs per driver, errnos compared: results/fuzz/
+#   make fuzz            100 000 hostile DIAG calls (ASan QEMU), 100 000 sysfs inputs per driver: results/fuzz/
 #   make clippy | rustfmt | rustfmtcheck | clean
 
 SHELL := /bin/bash
