@@ -25,7 +25,7 @@ pass "QEMU survived $(grep -ao 'diagfuzz: seed .*' "$T/log")"
 new=$(find "$T" -mindepth 1 -newer "$T/before" ! -path "$SEG" ! -path "$SEG/*" ! -path "$T/log" ! -path "$T/diagfuzz*" ! -path "$T/.export" -print)
 [ -z "$new" ] || fail "files outside the catalog changed: $new"
 pass "no host file outside the catalog changed"
-bad=$(cd "$SEG" && find . -mindepth 1 ! -path ./.lock ! -path ./.live ! -path './.live/*' ! -regex '\./[A-Z0-9$#@]\{1,8\}\.seg' -print)
+bad=$(cd "$SEG" && find . -regextype posix-extended -mindepth 1 ! -path ./.lock ! -path ./.live ! -path './.live/*' ! -regex '\./[A-Z0-9$#@]{1,8}\.seg' -print)
 [ -z "$bad" ] || fail "unexpected files in the catalog: $bad"
 "$DCSSCTL" --dir "$SEG" list >"$T/list" || fail "dcssctl cannot read the catalog after the fuzzing"
 pass "the catalog holds only well-formed segments: $(grep -c . "$T/list") ($(tr '\n' ' ' <"$T/list" | cut -c1-200))"
