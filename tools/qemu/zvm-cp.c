@@ -207,8 +207,9 @@ static uint64_t zvm_reg_addr(CPUS390XState *env, int r)
  * Read or write guest *real* storage (DIAG operands are real addresses):
  * prefixing applies per page; anything not backed -> ADDRESSING exception.
  */
-static void zvm_real_rw(CPUS390XState *env, uint64_t addr, void *buf,
-                        uint64_t len, bool is_write, uintptr_t ra)
+/* Guest real storage access; false if some of it is not addressable. */
+static bool zvm_real_try_rw(CPUS390XState *env, uint64_t addr, void *buf,
+                            uint64_t len, bool is_write)
 {
     uint8_t *p = buf;
 
@@ -216,16 +217,28 @@ static void zvm_real_rw(CPUS390XState *env, uint64_t addr, void *buf,
         uint64_t chunk = MIN(len,
                              TARGET_PAGE_SIZE - (addr & ~TARGET_PAGE_MASK));
         hwaddr abs = mmu_real2abs(env, addr);
-        MemTxResult res;
 
-        res = address_space_rw(&address_space_memory, abs,
-                               MEMTXATTRS_UNSPECIFIED, p, chunk, is_write);
-        if (res != MEMTX_OK) {
-            zvm_pgm(env, PGM_ADDRESSING, ra);
+        if (address_space_rw(&address_space_memory, abs,
+                             MEMTXATTRS_UNSPECIFIED, p, chunk, is_write)
+            != MEMTX_OK) {
+            return false;
         }
         addr += chunk;
         p += chunk;
         len -= chunk;
+    }
+    return true;
+}
+
+/*
+ * The same, raising an addressing exception. zvm_pgm() does not return, so
+ * no caller may hold heap memory here (g_autofree cleanups would not run).
+ */
+static void zvm_real_rw(CPUS390XState *env, uint64_t addr, void *buf,
+                        uint64_t len, bool is_write, uintptr_t ra)
+{
+    if (!zvm_real_try_rw(env, addr, buf, len, is_write)) {
+        zvm_pgm(env, PGM_ADDRESSING, ra);
     }
 }
 
@@ -1299,6 +1312,54 @@ static int zvm_cp_command(char *cmd, GString *out)
     return CP_RC_UNKNOWN;
 }
 
+/*
+ * Runs the command and writes the response to the guest (if wanted); false if
+ * the response buffer is not addressable. Everything it allocates is freed
+ * on return, so that the caller can raise the exception.
+ */
+static bool zvm_diag8_run(CPUS390XState *env, char *cmd, bool want_resp,
+                          uint32_t r1, uint32_t r3, uint32_t *cc)
+{
+    g_autoptr(GString) out = g_string_new(NULL);
+    g_autofree uint8_t *e = NULL;
+    uint64_t buf;
+    uint32_t buflen, n;
+    int rc;
+
+    bql_lock();
+    rc = zvm_cp_command(cmd, out);
+    bql_unlock();
+    env->regs[r3] = rc;
+    if (!want_resp) {
+        /* without a buffer CP would type the response on the console: dropped */
+        return true;
+    }
+    buf = zvm_reg_addr(env, r1 + 1);
+    buflen = env->regs[r3 + 1];
+    /* EBCDIC, lines separated by X'15' (NL), no trailing NL */
+    if (out->len && out->str[out->len - 1] == '\n') {
+        g_string_truncate(out, out->len - 1);
+    }
+    n = MIN(out->len, buflen);
+    e = g_malloc(out->len + 1);
+    ebcdic_put(e, out->str, out->len);
+    for (size_t i = 0; i < out->len; i++) {
+        if (out->str[i] == '\n') {
+            e[i] = 0x15;
+        }
+    }
+    if (!zvm_real_try_rw(env, buf, e, n, true)) {
+        return false;
+    }
+    if (out->len > buflen) {
+        *cc = 1;
+        env->regs[r3 + 1] = out->len - buflen;  /* bytes that did not fit */
+    } else {
+        env->regs[r3 + 1] = out->len;
+    }
+    return true;
+}
+
 uint32_t zvm_diag8(CPUS390XState *env, uint32_t r1, uint32_t r3,
                    uintptr_t ra)
 {
@@ -1307,9 +1368,7 @@ uint32_t zvm_diag8(CPUS390XState *env, uint32_t r1, uint32_t r3,
     bool want_resp = ry & 0x40000000;
     char cmd[ZVM_CMD_MAX + 1];
     uint8_t ebc[ZVM_CMD_MAX];
-    g_autoptr(GString) out = g_string_new(NULL);
     uint32_t cc = 0;
-    int rc;
 
     /* response: Rx/Rx+1 and Ry/Ry+1 are even-odd register pairs */
     if (len > ZVM_CMD_MAX || (want_resp && ((r1 | r3) & 1))) {
@@ -1318,38 +1377,9 @@ uint32_t zvm_diag8(CPUS390XState *env, uint32_t r1, uint32_t r3,
     zvm_real_rw(env, zvm_reg_addr(env, r1), ebc, len, false, ra);
     ascii_put((uint8_t *)cmd, (const char *)ebc, len);
     cmd[len] = 0;
-
-    bql_lock();
-    rc = zvm_cp_command(cmd, out);
-    bql_unlock();
-
-    if (want_resp) {
-        uint64_t buf = zvm_reg_addr(env, r1 + 1);
-        uint32_t buflen = env->regs[r3 + 1];
-        g_autofree uint8_t *e = g_malloc(out->len + 1);
-        uint32_t n = MIN(out->len, buflen);
-
-        /* EBCDIC, lines separated by X'15' (NL), no trailing NL */
-        if (out->len && out->str[out->len - 1] == '\n') {
-            g_string_truncate(out, out->len - 1);
-            n = MIN(out->len, buflen);
-        }
-        ebcdic_put(e, out->str, out->len);
-        for (size_t i = 0; i < out->len; i++) {
-            if (out->str[i] == '\n') {
-                e[i] = 0x15;
-            }
-        }
-        zvm_real_rw(env, buf, e, n, true, ra);
-        if (out->len > buflen) {
-            cc = 1;
-            env->regs[r3 + 1] = out->len - buflen;  /* bytes that did not fit */
-        } else {
-            env->regs[r3 + 1] = out->len;
-        }
+    if (!zvm_diag8_run(env, cmd, want_resp, r1, r3, &cc)) {
+        zvm_pgm(env, PGM_ADDRESSING, ra);
     }
-    /* without a buffer CP would type the response on the console: dropped */
-    env->regs[r3] = rc;
     return cc;
 }
 
