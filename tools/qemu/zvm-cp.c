@@ -721,6 +721,10 @@ static int zvm_load(const char *name, bool shared, uint64_t *start,
     if (old) {
         zvm_unload(old);
     }
+    fd = zvm_fault("load", name);
+    if (fd) {
+        return fd;          /* the test's rc, after the purge as on CP */
+    }
     fd = zvm_open_seg(name, &def, true);
     if (fd < 0) {
         return -fd;
@@ -901,17 +905,7 @@ uint32_t zvm_diag64(CPUS390XState *env, uint32_t r1, uint32_t r3,
         }
         bql_lock();
         reloaded = zvm_find_loaded(name) != NULL;
-        rc = zvm_fault("load", name);
-        if (rc) {
-            /* as CP: the old copy is gone even though the load failed */
-            ZvmSegment **old = zvm_find_loaded(name);
-
-            if (old) {
-                zvm_unload(old);
-            }
-        } else {
-            rc = zvm_load(name, subcode == 0x20, &start, &end);
-        }
+        rc = zvm_load(name, subcode == 0x20, &start, &end);
         bql_unlock();
         if (reloaded) {
             /* zvm_load purged the old copy first: see PURGESEG */

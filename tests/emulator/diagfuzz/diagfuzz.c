@@ -14,7 +14,6 @@
  * program-interruption codes; returns -EAGAIN so that it unloads itself.
  */
 #include <linux/module.h>
-#include <linux/random.h>
 #include <linux/slab.h>
 #include <linux/gfp.h>
 #include <linux/mm.h>
