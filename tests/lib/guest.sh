@@ -85,17 +85,20 @@ errno_name() {
 }
 # write_errno FILE DATA: writes DATA (printf %s: exactly these bytes, one write(2)) to FILE and
 # prints OK or the errno name of the failure (open or write). _write_errno sets REPLY instead: no
-# fork (each costs a TCG guest about 0.1 s, 0.3 s with kmemleak).
+# fork (each costs a TCG guest about 0.1 s, 0.3 s with kmemleak). _write_errno FILE DATA %b
+# writes DATA's printf %b escapes (\0 a NUL, \n a newline) instead; the transcript shows DATA.
 _write_errno() {
-	local msg= q res err=/tmp/.write-errno-$BASHPID
-	if { printf '%s' "$2" >"$1"; } 2>"$err"; then res=OK; else
+	local msg= q raw res err=/tmp/.write-errno-$BASHPID fmt=${3:-%s}
+	if { printf "$fmt" "$2" >"$1"; } 2>"$err"; then res=OK; else
 		read -r -d '' msg <"$err"
 		errno_name "$msg"
 		res=$REPLY
 	fi
 	printf -v q '%q' "$2"
 	transcript "write ${1#"$SYSROOT"/} $q $res"
-	[ "$res" != OK ] || _transcript_state "$1" "$2"
+	# (bash drops a NUL and what follows: the state needs only the name before it)
+	printf -v raw "$fmt" "$2"
+	[ "$res" != OK ] || _transcript_state "$1" "$raw"
 	REPLY=$res
 }
 write_errno() { _write_errno "$@"; echo "$REPLY"; }
