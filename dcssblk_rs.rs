@@ -1221,7 +1221,9 @@ unsafe extern "C" fn dcssblk_rs_release(disk: *mut bindings::gendisk) {
     };
     let mut registry = DEVICES.lock();
     let state = device.state.as_mut(&mut registry);
-    // Every release pairs with a successful open, which counted.
+    // Every release pairs with a successful open, which counted (the block layer guarantees it;
+    // a test build checks it, a production one does not wrap around).
+    debug_assert!(state.openers > 0, "release without an open");
     state.openers = state.openers.saturating_sub(1);
     if state.openers == 0 && state.save_pending {
         dcss_info!(
