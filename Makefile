@@ -1,6 +1,9 @@
 # dcssblk-rs: user entry points. The module itself is described in Kbuild.
 #   make                 build dcssblk_rs.ko against the cached test kernel (built on first use)
 #   make KDIR=/path      build against your own Rust-enabled s390 kernel build tree
+#   make modules_install install it (INSTALL_MOD_PATH=DIR: under DIR) into lib/modules/KVER/updates
+#   make deb             a Debian package of the module for the kernel tree (KDIR=...): prints its path
+#   make rust-analyzer   rust-project.json for editors, against the kernel tree the module builds with
 #   make check           every test: host unit tests, KUnit in a guest, guest integration tests
 #   make demo            the paper's workflow in emulated z/VM guests
 #   make bench           the Rust and the C driver side by side, ratio per workload
@@ -20,7 +23,7 @@ CLIPPY_DRIVER ?= /usr/bin/clippy-driver
 KBUILD_ARGS = ARCH=s390 LLVM=1 RUSTC=$(RUSTC) CLIPPY_DRIVER=$(CLIPPY_DRIVER)
 KDIR_FROM_CACHE = $(shell $(TOP)/tools/build-kernel)
 
-.PHONY: all module clippy rustfmt rustfmtcheck check check-debug demo bench paper faults stress fuzz clean kernel qemu dcssctl setup
+.PHONY: all module modules_install deb rust-analyzer clippy rustfmt rustfmtcheck check check-debug demo bench paper faults stress fuzz clean kernel qemu dcssctl setup
 
 all: module
 
@@ -32,6 +35,15 @@ kernel: setup
 
 module: setup
 	$(MAKE) -C $(or $(KDIR),$(KDIR_FROM_CACHE)) M=$(TOP) $(KBUILD_ARGS) modules
+
+modules_install: module
+	$(MAKE) -C $(or $(KDIR),$(KDIR_FROM_CACHE)) M=$(TOP) $(KBUILD_ARGS) INSTALL_MOD_DIR=updates modules_install
+
+deb: setup
+	@$(TOP)/tools/build-deb $(KDIR)
+
+rust-analyzer: setup
+	$(MAKE) -C $(or $(KDIR),$(KDIR_FROM_CACHE)) M=$(TOP) $(KBUILD_ARGS) rust-analyzer
 
 clippy: setup
 	$(MAKE) -C $(or $(KDIR),$(KDIR_FROM_CACHE)) M=$(TOP) $(KBUILD_ARGS) CLIPPY=1 KRUSTFLAGS=-Dwarnings modules

@@ -101,6 +101,7 @@ struct ZvmSegment {
     int ro_slot[ZVM_MAX_RANGES];    /* index in zvm_ro[], or -1 */
     int live_fd;            /* holds flock(LOCK_SH) on the live copy, or -1 */
     char *live_path;
+    ino_t ino;              /* the saved version it was loaded from */
 };
 
 typedef struct ZvmState {
@@ -480,6 +481,16 @@ static char *zvm_seg_path(const char *name)
 }
 
 /*
+ * The spool file id CP shows for a saved version (QUERY NSS MAP's FILE,
+ * HCPNSS440I): 4 decimal digits of its file's inode, so that every SAVESEG
+ * gives a new id, as a new spool file on z/VM does. 0000 is a skeleton's.
+ */
+static unsigned zvm_fileid(ino_t ino)
+{
+    return ino % 9999 + 1;
+}
+
+/*
  * Open DIR/NAME.seg and parse its header. Returns the fd, -ZVM_RC_NOSEG if
  * there is no such segment, -ZVM_RC_IOERR if the file is unusable.
  */
@@ -748,6 +759,11 @@ static int zvm_load(const char *name, bool shared, uint64_t *start,
     seg->def = def;
     seg->shared = shared;
     seg->live_fd = -1;
+    {
+        struct stat st;
+
+        seg->ino = fstat(fd, &st) == 0 ? st.st_ino : 0;
+    }
     for (i = 0; i < ZVM_MAX_RANGES; i++) {
         seg->ro_slot[i] = -1;
     }
@@ -972,12 +988,12 @@ static gint zvm_strcmp(gconstpointer a, gconstpointer b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void zvm_nss_line(GString *out, int fileno, const ZvmSegDef *def,
-                         char cls)
+static void zvm_nss_line(GString *out, unsigned fileid, const ZvmSegDef *def,
+                         char cls, int users)
 {
     for (int i = 0; i < def->nr; i++) {
         if (i == 0) {
-            g_string_append_printf(out, "%04d %-8s %-8s %-8s ", fileno,
+            g_string_append_printf(out, "%04u %-8s %-8s %-8s ", fileid,
                                    def->name, "DCSS", "N/A");
         } else {
             g_string_append_printf(out, "%-32s", "");
@@ -987,13 +1003,18 @@ static void zvm_nss_line(GString *out, int fileno, const ZvmSegDef *def,
                                seg_type_str[def->r[i].type]);
         if (i == 0) {
             g_string_append_printf(out, " %c  %05d  N/A      N/A", cls,
-                                   zvm_find_loaded(def->name) ? 1 : 0);
+                                   users);
         }
         g_string_append_c(out, '\n');
     }
 }
 
-/* QUERY NSS [MAP]: saved segments (class A) and pending skeletons (S) */
+/*
+ * QUERY NSS [MAP]: saved segments (class A), versions superseded by a
+ * SAVESEG or a PURGE while this guest still has them loaded (class P: z/VM
+ * keeps them for their users) and pending skeletons (S). #USERS counts this
+ * guest only: the emulator does not see the other guests.
+ */
 static int zvm_query_nss(GString *out)
 {
     g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
@@ -1001,7 +1022,6 @@ static int zvm_query_nss(GString *out)
     GHashTableIter it;
     gpointer key, val;
     const char *f;
-    int fileno = 1;
 
     g_string_append(out, "FILE FILENAME FILETYPE MINSIZE  BEGPAG   ENDPAG   "
                     "TYPE CL #USERS PARMREGS VMGROUP\n");
@@ -1015,17 +1035,31 @@ static int zvm_query_nss(GString *out)
     }
     g_ptr_array_sort(names, zvm_strcmp);
     for (guint i = 0; i < names->len; i++) {
+        ZvmSegment **used = zvm_find_loaded(names->pdata[i]);
         ZvmSegDef def;
+        struct stat st;
         int fd = zvm_open_seg(names->pdata[i], &def, false);
 
+        if (fd >= 0 && fstat(fd, &st) == 0) {
+            zvm_nss_line(out, zvm_fileid(st.st_ino), &def, 'A',
+                         used && (*used)->ino == st.st_ino);
+        }
         if (fd >= 0) {
             close(fd);
-            zvm_nss_line(out, fileno++, &def, 'A');
+        }
+    }
+    for (int i = 0; i < ZVM_MAX_LOADED; i++) {
+        ZvmSegment *seg = zvm.loaded[i];
+        g_autofree char *path = seg ? zvm_seg_path(seg->def.name) : NULL;
+        struct stat st;
+
+        if (seg && (stat(path, &st) < 0 || st.st_ino != seg->ino)) {
+            zvm_nss_line(out, zvm_fileid(seg->ino), &seg->def, 'P', 1);
         }
     }
     g_hash_table_iter_init(&it, zvm.skeletons);
     while (g_hash_table_iter_next(&it, &key, &val)) {
-        zvm_nss_line(out, fileno++, val, 'S');
+        zvm_nss_line(out, 0, val, 'S', 0);
     }
     return 0;
 }
@@ -1096,6 +1130,8 @@ static int zvm_saveseg(const char *name, GString *out)
     bool ok = false;
     long fault, write_fault;
     const char *why = NULL;     /* what failed, for QEMU's log */
+    struct stat st;
+    ino_t saved_ino = 0;
 
     if (!def) {
         g_string_append_printf(out, "HCPNSS044E No skeleton for %s; "
@@ -1166,9 +1202,11 @@ static int zvm_saveseg(const char *name, GString *out)
             }
         }
     }
-    ok = fsync(fd) == 0 && rename(tmp, path) == 0;
+    ok = fsync(fd) == 0 && fstat(fd, &st) == 0 && rename(tmp, path) == 0;
     if (!ok) {
         why = g_strerror(errno);
+    } else {
+        saved_ino = st.st_ino;
     }
 out:
     if (fd >= 0) {
@@ -1185,7 +1223,8 @@ out:
     zvm_catalog_unlock(cat);
     g_hash_table_remove(zvm.skeletons, name);
     g_string_append_printf(out, "HCPNSS440I Saved segment %s was successfully "
-                           "saved in fileid 0000.\n", name);
+                           "saved in fileid %04u.\n", name,
+                           zvm_fileid(saved_ino));
     return 0;
 }
 
