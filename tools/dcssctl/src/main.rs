@@ -2,107 +2,206 @@
 //! host-side equivalent of CP's DEFSEG/SAVESEG, PURGE NSS and QUERY NSS MAP).
 
 mod catalog;
+mod error;
+mod list_json;
 mod nssmap;
 mod populate;
+mod segment_file;
 
-use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, BufWriter, Read};
-use std::path::PathBuf;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use catalog::{Catalog, Error, IoContext, SegmentLayout, SegmentName};
+use clap::{CommandFactory, Parser, Subcommand, ValueHint};
+use clap_complete::Shell;
+
+use catalog::Catalog;
+use error::{Error, IoContext};
 use populate::FsType;
+use segment_file::{SegmentLayout, SegmentName};
 
-const USAGE: &str = "\
-Usage: dcssctl [--dir DIR] COMMAND ...
+// Help texts, hard-wrapped at 80 columns. Notes that several commands share are macros so that
+// concat! can put them into each command's text.
 
-Manages the segment catalog (emulated z/VM saved segments, DCSSs) in DIR; the
-default is $DCSS_DIR, else ./segments. Format: README.md, section 'Segment catalog format'.
-
-Commands:
-  defseg NAME RANGE TYPE [RANGE TYPE ...]
-        Create NAME, or replace it by a new version, with zeroed contents.
-        RANGE is CP DEFSEG syntax, hex pages: 20000-2FFFF (addresses 0x20000000 to
-        0x2FFFFFFF). TYPE is SW EW SR ER SN EN or SC. Up to 6 contiguous ascending
-        ranges; the segment begins and ends on a 1 MiB boundary (pages
-        xxx00-xxxFF); highest page 7FFFFFF.
-  populate NAME --from SRCDIR [--fs ext2|ext4]
-        Replace the contents of NAME with a new file system (default ext2, 4 KiB
-        blocks) holding a copy of SRCDIR, built with mke2fs -d.
-  list  Show the catalog like CP QUERY NSS MAP.
-  purge NAME
-        Remove NAME. Guests that have it loaded keep their copy.
-  export NAME FILE
-        Write the contents of NAME (without the header) to FILE (- for stdout).
-  import NAME FILE
-        Replace the contents of NAME with FILE (- for stdin), zero-padded; FILE
-        must not be larger than the segment.
-
-NAME is 1-8 characters of A-Z 0-9 @ # $ _ - (case-insensitive).
-SN EN and SC ranges save no data: they export as zeros, and import/populate
-refuse data that would land in them.
-Changes take DIR/.lock and replace NAME.seg atomically (rename).
-Exit status: 0 success, 1 error, 2 usage error.
-";
-
-/// A command line that cannot be understood (exit status 2).
-struct UsageError(String);
-
-/// The parsed command line.
-struct Invocation {
-    dir: Option<PathBuf>,
-    from: Option<PathBuf>,
-    fs: Option<String>,
-    help: bool,
-    /// Command and operands.
-    words: Vec<String>,
+macro_rules! locking {
+    () => {
+        "Takes DIR/.lock, waiting while another writer holds it, and replaces NAME.seg
+atomically (rename): guests that have the old version loaded keep it."
+    };
 }
 
-fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Invocation, UsageError> {
-    let mut inv = Invocation {
-        dir: None,
-        from: None,
-        fs: None,
-        help: false,
-        words: Vec::new(),
+macro_rules! exit_status {
+    () => {
+        "Exit status: 0 success, 1 error, 2 usage error."
     };
-    let mut args = args.into_iter();
-    let mut options_done = false;
-    while let Some(arg) = args.next() {
-        let text = arg
-            .to_str()
-            .ok_or_else(|| UsageError(format!("argument {arg:?} is not valid UTF-8")))?
-            .to_string();
-        if options_done || text == "-" || !text.starts_with('-') {
-            inv.words.push(text);
-            continue;
-        }
-        let (option, inline_value) = match text.split_once('=') {
-            Some((option, value)) => (option.to_string(), Some(value.to_string())),
-            None => (text.clone(), None),
-        };
-        let mut value = |what: &str| -> Result<OsString, UsageError> {
-            match &inline_value {
-                Some(v) => Ok(OsString::from(v)),
-                None => args
-                    .next()
-                    .ok_or_else(|| UsageError(format!("{option} needs {what}"))),
-            }
-        };
-        match option.as_str() {
-            "--" if inline_value.is_none() => options_done = true,
-            "-h" | "--help" if inline_value.is_none() => inv.help = true,
-            "--dir" => inv.dir = Some(value("a directory")?.into()),
-            "--from" => inv.from = Some(value("a directory")?.into()),
-            "--fs" => {
-                let fs = value("ext2 or ext4")?;
-                inv.fs = Some(fs.to_string_lossy().into_owned());
-            }
-            _ => return Err(UsageError(format!("unknown option {text}"))),
-        }
-    }
-    Ok(inv)
+}
+
+const MAIN_AFTER_HELP: &str = concat!(
+    "\
+The catalog DIR holds one NAME.seg file per segment; format: README.md, section
+'Segment catalog format'.
+NAME is 1-8 characters of A-Z 0-9 @ # $ _ - (case-insensitive).
+Changes take DIR/.lock and replace NAME.seg atomically (rename).
+'dcssctl COMMAND --help' describes each command.
+
+",
+    exit_status!()
+);
+
+const NAME_HELP: &str = "Segment name (1-8 characters of A-Z 0-9 @ # $ _ -, any case)";
+
+const DEFSEG_USAGE: &str = "dcssctl defseg [OPTIONS] <NAME> <RANGE> <TYPE> [<RANGE> <TYPE>]...";
+
+const DEFSEG_AFTER_HELP: &str = concat!(
+    "\
+RANGE is CP DEFSEG syntax, hex pages: 20000-2FFFF (addresses 0x20000000 to
+0x2FFFFFFF). TYPE is SW EW SR ER SN EN or SC (case-insensitive). Up to 6
+contiguous ascending ranges; the segment begins and ends on a 1 MiB boundary
+(pages xxx00-xxxFF); highest page 7FFFFFF (512 GiB).
+
+SN EN and SC ranges save no data: they export as zeros, and import/populate
+refuse data that would land in them.
+
+Creates DIR if it does not exist (the other commands refuse a missing DIR).
+",
+    locking!(),
+    "
+
+Examples:
+  dcssctl defseg APPS 40000-43FFF SR     64 MiB at 1 GiB, shared read-only
+  dcssctl defseg WORK 50000-500FF EW 50100-501FF EN"
+);
+
+const POPULATE_AFTER_HELP: &str = concat!(
+    "\
+The file system (4 KiB blocks, volume label NAME) spans the whole segment; it is
+built with mke2fs -d (e2fsprogs; needs no root and no loop device). The page
+ranges stay as they are. Refused: a SRCDIR too big for the segment, and a file
+system that would put data into an SN EN or SC range (they save no data).
+
+",
+    locking!()
+);
+
+const LIST_AFTER_HELP: &str = concat!(
+    "\
+Host-side stand-ins for what only CP knows: FILE is the segment's position in
+the listing, CL is always A, and MINSIZE #USERS PARMREGS VMGROUP are N/A.
+
+--json prints one JSON array instead, an object per segment, for example
+  [{\"name\": \"MIXED\", \"size\": 2097152, \"ranges\": [
+     {\"first_page\": \"20000\", \"last_page\": \"200FF\", \"type\": \"EW\"},
+     {\"first_page\": \"20100\", \"last_page\": \"201FF\", \"type\": \"EN\"}]}]
+Pages are hex in DEFSEG notation; size is the bytes of contents (what export
+writes).
+
+Reads without the lock. An unusable *.seg file is reported on stderr and left
+out, the others are still listed, and the exit status is 1.
+
+",
+    exit_status!()
+);
+
+const PURGE_AFTER_HELP: &str = "\
+Takes DIR/.lock, waiting while another writer holds it, and unlinks NAME.seg.";
+
+const EXPORT_AFTER_HELP: &str = "\
+SN EN and SC ranges save no data: they export as zeros whatever the file holds.
+Reads without the lock, as a loader does: the open file is one consistent
+version.";
+
+const IMPORT_AFTER_HELP: &str = concat!(
+    "\
+FILE must not be larger than the segment; the page ranges stay as they are. SN
+EN and SC ranges save no data: data that would land in them is refused (zeros
+are fine).
+
+",
+    locking!()
+);
+
+const COMPLETIONS_AFTER_HELP: &str = "\
+For example:
+  dcssctl completions bash >~/.local/share/bash-completion/completions/dcssctl
+  dcssctl completions zsh >~/.zfunc/_dcssctl   (fpath+=~/.zfunc before compinit)
+  dcssctl completions fish >~/.config/fish/completions/dcssctl.fish";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "dcssctl",
+    version,
+    about = "Manages the segment catalog (emulated z/VM saved segments, DCSSs) in DIR",
+    after_help = MAIN_AFTER_HELP,
+)]
+struct Cli {
+    /// Catalog directory [default: $DCSS_DIR, else ./segments]
+    #[arg(long, global = true, value_name = "DIR", value_hint = ValueHint::DirPath)]
+    dir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create NAME, or a new version of it, with zeroed contents
+    #[command(override_usage = DEFSEG_USAGE, after_help = DEFSEG_AFTER_HELP)]
+    Defseg {
+        #[arg(help = NAME_HELP)]
+        name: String,
+        /// Page ranges, each followed by its type: up to 6 pairs
+        // One list rather than pairs, so that a range without a type is the catalog's error
+        // ("page range '...' has no type", exit status 1), like every other range error.
+        #[arg(value_name = "RANGE TYPE", num_args = 1.., required = true)]
+        ranges: Vec<String>,
+    },
+    /// Fill NAME with a new ext2/ext4 file system copied from SRCDIR
+    #[command(after_help = POPULATE_AFTER_HELP)]
+    Populate {
+        #[arg(help = NAME_HELP)]
+        name: String,
+        /// The directory tree to copy into the file system
+        #[arg(long, value_name = "SRCDIR", value_hint = ValueHint::DirPath)]
+        from: PathBuf,
+        /// File system
+        #[arg(long, value_enum, default_value_t)]
+        fs: FsType,
+    },
+    /// Show the catalog like CP QUERY NSS MAP
+    #[command(after_help = LIST_AFTER_HELP)]
+    List {
+        /// Print the catalog as JSON (schema below)
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove NAME; guests that have it loaded keep their copy
+    #[command(after_help = PURGE_AFTER_HELP)]
+    Purge {
+        #[arg(help = NAME_HELP)]
+        name: String,
+    },
+    /// Write NAME's contents (without the header) to FILE, - for stdout
+    #[command(after_help = EXPORT_AFTER_HELP)]
+    Export {
+        #[arg(help = NAME_HELP)]
+        name: String,
+        /// Where to write the contents; - for stdout
+        #[arg(value_hint = ValueHint::FilePath)]
+        file: PathBuf,
+    },
+    /// Replace NAME's contents with FILE (zero-padded), - for stdin
+    #[command(after_help = IMPORT_AFTER_HELP)]
+    Import {
+        #[arg(help = NAME_HELP)]
+        name: String,
+        /// The new contents; - for stdin
+        #[arg(value_hint = ValueHint::FilePath)]
+        file: PathBuf,
+    },
+    /// Print a completion script for SHELL to stdout
+    #[command(after_help = COMPLETIONS_AFTER_HELP)]
+    Completions { shell: Shell },
 }
 
 fn catalog_dir(explicit: Option<PathBuf>) -> PathBuf {
@@ -115,18 +214,11 @@ fn catalog_dir(explicit: Option<PathBuf>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("segments"))
 }
 
-/// What went wrong: the command line, or carrying it out.
+/// What went wrong carrying out a command (usage errors are clap's, before anything runs).
 enum Failure {
-    Usage(UsageError),
     Catalog(Error),
     /// `list` printed what it could but some files are unusable (already reported).
     PartialList,
-}
-
-impl From<UsageError> for Failure {
-    fn from(e: UsageError) -> Self {
-        Failure::Usage(e)
-    }
 }
 
 impl From<Error> for Failure {
@@ -135,50 +227,32 @@ impl From<Error> for Failure {
     }
 }
 
-fn expect_operands(words: &[String], count: usize, usage: &str) -> Result<(), UsageError> {
-    if words.len() - 1 == count {
-        Ok(())
-    } else {
-        Err(UsageError(format!("usage: dcssctl [--dir DIR] {usage}")))
-    }
+/// `-` stands for stdin or stdout.
+fn is_stdio(file: &Path) -> bool {
+    file.as_os_str() == "-"
 }
 
-fn run(inv: Invocation) -> Result<(), Failure> {
-    let Some(command) = inv.words.first() else {
-        return Err(UsageError("no command given (try --help)".into()).into());
-    };
-    let words = &inv.words;
-    if command != "populate" && (inv.from.is_some() || inv.fs.is_some()) {
-        return Err(UsageError("--from and --fs belong to populate".into()).into());
-    }
-    let catalog = Catalog::new(catalog_dir(inv.dir));
-    match command.as_str() {
-        "defseg" => {
-            if words.len() < 3 {
-                return Err(UsageError(
-                    "usage: dcssctl [--dir DIR] defseg NAME RANGE TYPE [RANGE TYPE ...]".into(),
-                )
-                .into());
-            }
-            let name = SegmentName::parse(&words[1])?;
-            let layout = SegmentLayout::from_defseg_args(&words[2..])?;
+fn write_stdout(text: &[u8]) -> Result<(), Error> {
+    let mut stdout = io::stdout().lock();
+    stdout
+        .write_all(text)
+        .and_then(|()| stdout.flush())
+        .context(|| "writing to stdout".into())
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    let catalog = Catalog::new(catalog_dir(cli.dir));
+    match cli.command {
+        Command::Defseg { name, ranges } => {
+            let name = SegmentName::parse(&name)?;
+            let layout = SegmentLayout::from_defseg_args(&ranges)?;
             catalog.create_and_lock()?.define(&name, &layout)?;
         }
-        "populate" => {
-            expect_operands(words, 1, "populate NAME --from SRCDIR [--fs ext2|ext4]")?;
-            let name = SegmentName::parse(&words[1])?;
-            let source = inv
-                .from
-                .ok_or_else(|| UsageError("populate needs --from SRCDIR".into()))?;
-            let fs = match inv.fs.as_deref() {
-                None => FsType::Ext2,
-                Some(text) => FsType::parse(text)
-                    .ok_or_else(|| UsageError(format!("--fs {text}: expected ext2 or ext4")))?,
-            };
-            populate::populate(&catalog.lock()?, &name, &source, fs)?;
+        Command::Populate { name, from, fs } => {
+            let name = SegmentName::parse(&name)?;
+            populate::populate(&catalog.lock()?, &name, &from, fs)?;
         }
-        "list" => {
-            expect_operands(words, 0, "list")?;
+        Command::List { json } => {
             let mut usable = Vec::new();
             let mut all_usable = true;
             for entry in catalog.list()? {
@@ -190,67 +264,120 @@ fn run(inv: Invocation) -> Result<(), Failure> {
                     }
                 }
             }
-            print!("{}", nssmap::render(&usable));
+            let text = if json {
+                list_json::render(&usable)
+            } else {
+                nssmap::render(&usable)
+            };
+            write_stdout(text.as_bytes())?;
             if !all_usable {
                 return Err(Failure::PartialList);
             }
         }
-        "purge" => {
-            expect_operands(words, 1, "purge NAME")?;
-            let name = SegmentName::parse(&words[1])?;
+        Command::Purge { name } => {
+            let name = SegmentName::parse(&name)?;
             catalog.lock()?.purge(&name)?;
         }
-        "export" => {
-            expect_operands(words, 2, "export NAME FILE")?;
-            let name = SegmentName::parse(&words[1])?;
+        Command::Export { name, file } => {
+            let name = SegmentName::parse(&name)?;
             // Like a loader: no lock, the open file is one consistent version.
             let segment = catalog.open(&name)?;
-            if words[2] == "-" {
+            if is_stdio(&file) {
                 segment.export(&mut BufWriter::new(io::stdout().lock()))?;
             } else {
-                let file = File::create(&words[2]).context(|| format!("creating {}", words[2]))?;
-                segment.export(&mut BufWriter::new(file))?;
+                let shown = || file.display().to_string();
+                let out = File::create(&file).context(|| format!("creating {}", shown()))?;
+                segment.export(&mut BufWriter::new(out))?;
             }
         }
-        "import" => {
-            expect_operands(words, 2, "import NAME FILE")?;
-            let name = SegmentName::parse(&words[1])?;
-            let (mut source, size): (Box<dyn Read>, _) = if words[2] == "-" {
+        Command::Import { name, file } => {
+            let name = SegmentName::parse(&name)?;
+            let (mut source, size): (Box<dyn Read>, _) = if is_stdio(&file) {
                 (Box::new(io::stdin().lock()), None)
             } else {
-                let file = File::open(&words[2]).context(|| format!("opening {}", words[2]))?;
-                let meta = file
+                let shown = || file.display().to_string();
+                let input = File::open(&file).context(|| format!("opening {}", shown()))?;
+                let meta = input
                     .metadata()
-                    .context(|| format!("examining {}", words[2]))?;
-                (Box::new(file), meta.is_file().then_some(meta.len()))
+                    .context(|| format!("examining {}", shown()))?;
+                (Box::new(input), meta.is_file().then_some(meta.len()))
             };
             catalog.lock()?.replace_contents(&name, &mut source, size)?;
         }
-        other => return Err(UsageError(format!("unknown command '{other}' (try --help)")).into()),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "dcssctl", &mut script);
+            write_stdout(&script)?;
+        }
     }
     Ok(())
 }
 
+/// `--help` and `--version` go to stdout with exit status 0. Usage errors go to stderr with
+/// exit status 2, as `dcssctl: MESSAGE` like every other error (clap's "error: " prefix
+/// replaced, so uncoloured), followed by clap's usage line. `dcssctl` alone is a usage error
+/// too, for which clap shows the help (on stderr).
+fn report_parse_error(e: clap::Error) -> ExitCode {
+    if !e.use_stderr() {
+        // Nothing sensible is left to do if stdout is gone.
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    let text = e.render().to_string();
+    match text.strip_prefix("error: ") {
+        Some(message) => eprint!("dcssctl: {message}"),
+        None => eprint!("{text}"),
+    }
+    ExitCode::from(2)
+}
+
 fn main() -> ExitCode {
-    let result = parse_args(std::env::args_os().skip(1)).map_err(Failure::Usage);
-    let result = result.and_then(|inv| {
-        if inv.help {
-            print!("{USAGE}");
-            Ok(())
-        } else {
-            run(inv)
-        }
-    });
-    match result {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return report_parse_error(e),
+    };
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure::Usage(UsageError(message))) => {
-            eprintln!("dcssctl: {message}");
-            ExitCode::from(2)
-        }
         Err(Failure::Catalog(e)) => {
             eprintln!("dcssctl: {e}");
             ExitCode::FAILURE
         }
         Err(Failure::PartialList) => ExitCode::FAILURE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        // clap's own checks (conflicting names, bad value counts, ...), which otherwise run only
+        // when a test happens to parse the offending part.
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn defseg_takes_its_ranges_as_one_list() {
+        let cli = Cli::try_parse_from(["dcssctl", "defseg", "x", "0-FF", "SW", "100-1FF"]).unwrap();
+        match cli.command {
+            Command::Defseg { name, ranges } => {
+                assert_eq!(name, "x");
+                assert_eq!(ranges, ["0-FF", "SW", "100-1FF"]);
+            }
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn dir_is_global() {
+        for args in [
+            &["dcssctl", "--dir", "D", "list"][..],
+            &["dcssctl", "list", "--dir", "D"],
+            &["dcssctl", "--dir=D", "list"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.dir.as_deref(), Some(Path::new("D")), "{args:?}");
+        }
     }
 }

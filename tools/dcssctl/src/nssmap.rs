@@ -1,7 +1,7 @@
 //! `dcssctl list`: the catalog in the layout of CP's `QUERY NSS MAP` response, so that output
 //! from a real z/VM and from the emulation can be compared side by side.
 
-use crate::catalog::{SegmentLayout, SegmentName};
+use crate::segment_file::{SegmentLayout, SegmentName};
 
 pub const HEADER: [&str; 11] = [
     "FILE", "FILENAME", "FILETYPE", "MINSIZE", "BEGPAG", "ENDPAG", "TYPE", "CL", "#USERS",

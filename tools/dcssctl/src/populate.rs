@@ -7,26 +7,23 @@ use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::catalog::{CatalogLock, Error, IoContext, Result, SegmentName, PAGE_SIZE};
+use crate::catalog::CatalogLock;
+use crate::error::{Error, IoContext, Result};
+use crate::segment_file::{SegmentName, PAGE_SIZE};
 
 /// dcssblk exposes 4 KiB blocks, and ext2 DAX needs the block size to equal the page size.
 const FS_BLOCK_SIZE: u64 = 4096;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The file systems `populate --fs` builds; clap spells them `ext2` and `ext4`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum FsType {
+    #[default]
     Ext2,
     Ext4,
 }
 
 impl FsType {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "ext2" => Some(FsType::Ext2),
-            "ext4" => Some(FsType::Ext4),
-            _ => None,
-        }
-    }
-
+    /// The name mke2fs -t takes.
     pub fn as_str(self) -> &'static str {
         match self {
             FsType::Ext2 => "ext2",

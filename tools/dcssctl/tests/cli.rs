@@ -94,7 +94,11 @@ fn fails_unchanged(t: &TempDir, args: &[&str], code: i32, needle: &str, name: &s
         before == fs::read(t.seg(name)).unwrap(),
         "dcssctl {args:?} failed but changed {name}.seg"
     );
-    assert!(temp_files(t).is_empty(), "dcssctl {args:?} left {:?}", temp_files(t));
+    assert!(
+        temp_files(t).is_empty(),
+        "dcssctl {args:?} left {:?}",
+        temp_files(t)
+    );
     stderr
 }
 
@@ -211,13 +215,23 @@ fn defseg_validation_errors() {
     }
     // Nothing was created by the refused commands.
     assert!(!t.seg("X").exists());
-    // Usage errors exit with 2.
-    fails(&t, &["defseg", "X"], 2, "usage");
-    fails(&t, &["frobnicate"], 2, "unknown command 'frobnicate'");
-    fails(&t, &[], 2, "no command");
-    fails(&t, &["list", "--bogus"], 2, "unknown option --bogus");
-    fails(&t, &["list", "extra"], 2, "usage");
-    fails(&t, &["list", "--from", "x"], 2, "populate");
+    // Usage errors exit with 2 (the messages are clap's).
+    fails(&t, &["defseg", "X"], 2, "Usage: dcssctl defseg");
+    fails(
+        &t,
+        &["frobnicate"],
+        2,
+        "unrecognized subcommand 'frobnicate'",
+    );
+    fails(&t, &[], 2, "requires a subcommand");
+    fails(&t, &["list", "--bogus"], 2, "unexpected argument '--bogus'");
+    fails(&t, &["list", "extra"], 2, "Usage: dcssctl list");
+    fails(
+        &t,
+        &["list", "--from", "x"],
+        2,
+        "unexpected argument '--from'",
+    );
 }
 
 #[test]
@@ -426,7 +440,10 @@ fn import_errors() {
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("data is larger than segment SMALL"));
-    assert!(saved == fs::read(t.seg("SMALL")).unwrap(), "import from a pipe changed SMALL");
+    assert!(
+        saved == fs::read(t.seg("SMALL")).unwrap(),
+        "import from a pipe changed SMALL"
+    );
     assert!(temp_files(&t).is_empty());
 
     // Non-zero data in the EN range would be lost on load: refused.
@@ -474,7 +491,9 @@ fn in_tmpfs(t: &TempDir, size: &str, script: &str) -> String {
     fs::create_dir_all(&d).unwrap();
     let out = Command::new("unshare")
         .args(["--map-root-user", "--mount", "sh", "-euc"])
-        .arg(format!("mount -t tmpfs -o size={size} tmpfs \"$D\"\n{script}"))
+        .arg(format!(
+            "mount -t tmpfs -o size={size} tmpfs \"$D\"\n{script}"
+        ))
         .env("D", &d)
         .env("DCSSCTL", env!("CARGO_BIN_EXE_dcssctl"))
         .env_remove("DCSS_DIR")
@@ -624,11 +643,308 @@ fn help_describes_every_command() {
     let t = TempDir::new("help");
     let help = ok(&t, &["--help"]);
     for word in [
-        "defseg", "populate", "list", "purge", "export", "import", "DCSS_DIR",
+        "defseg",
+        "populate",
+        "list",
+        "purge",
+        "export",
+        "import",
+        "completions",
+        "DCSS_DIR",
+        "Exit status: 0 success, 1 error, 2 usage error.",
     ] {
         assert!(help.contains(word), "{word}");
     }
     assert_eq!(ok(&t, &["-h"]), help);
+}
+
+/// Every subcommand with what its help must say: its usage line, its operands and options, and
+/// the notes that concern it.
+const COMMANDS: &[(&str, &[&str])] = &[
+    (
+        "defseg",
+        &[
+            "Usage: dcssctl defseg [OPTIONS] <NAME> <RANGE> <TYPE> [<RANGE> <TYPE>]...",
+            "20000-2FFFF",
+            "SW EW SR ER SN EN or SC",
+            "contiguous ascending ranges",
+            "1 MiB boundary",
+            "7FFFFFF",
+            "SN EN and SC ranges save no data",
+            "1-8 characters of A-Z 0-9 @ # $ _ -",
+            "DIR/.lock",
+        ],
+    ),
+    (
+        "populate",
+        &[
+            "Usage: dcssctl populate [OPTIONS] --from <SRCDIR> <NAME>",
+            "--from <SRCDIR>",
+            "--fs <FS>",
+            "[possible values: ext2, ext4]",
+            "[default: ext2]",
+            "mke2fs -d",
+            "DIR/.lock",
+        ],
+    ),
+    (
+        "list",
+        &[
+            "Usage: dcssctl list [OPTIONS]",
+            "--json",
+            "QUERY NSS MAP",
+            r#"{"first_page": "20000", "last_page": "200FF", "type": "EW"}"#,
+            "the exit status is 1",
+        ],
+    ),
+    (
+        "purge",
+        &[
+            "Usage: dcssctl purge [OPTIONS] <NAME>",
+            "keep their copy",
+            "DIR/.lock",
+        ],
+    ),
+    (
+        "export",
+        &[
+            "Usage: dcssctl export [OPTIONS] <NAME> <FILE>",
+            "- for stdout",
+            "export as zeros",
+            "without the lock",
+        ],
+    ),
+    (
+        "import",
+        &[
+            "Usage: dcssctl import [OPTIONS] <NAME> <FILE>",
+            "- for stdin",
+            "must not be larger than the segment",
+            "DIR/.lock",
+        ],
+    ),
+    (
+        "completions",
+        &[
+            "Usage: dcssctl completions [OPTIONS] <SHELL>",
+            "[possible values: bash, elvish, fish, powershell, zsh]",
+        ],
+    ),
+];
+
+/// The options that only one subcommand takes, with their subcommand.
+const OWN_OPTIONS: [(&str, &str); 3] = [
+    ("--from", "populate"),
+    ("--fs", "populate"),
+    ("--json", "list"),
+];
+
+#[test]
+fn every_command_has_its_own_help() {
+    let t = TempDir::new("command-help");
+    for (command, words) in COMMANDS {
+        let out = run(&t, &[command, "--help"]);
+        let help = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(out.status.code(), Some(0), "{command} --help");
+        assert!(out.stderr.is_empty(), "{command} --help wrote to stderr");
+        for word in *words {
+            assert!(
+                help.contains(word),
+                "{command} --help lacks {word:?}:\n{help}"
+            );
+        }
+        // The global --dir everywhere; other commands' options nowhere.
+        assert!(help.contains("--dir <DIR>"), "{command} --help");
+        for (option, owner) in OWN_OPTIONS {
+            assert_eq!(
+                help.contains(option),
+                command == &owner,
+                "{option} in {command} --help:\n{help}"
+            );
+        }
+        assert_eq!(ok(&t, &[command, "-h"]), help, "{command} -h");
+        assert_eq!(ok(&t, &["help", command]), help, "help {command}");
+    }
+    // Help needs no catalog and creates none.
+    assert!(!t.catalog().exists());
+}
+
+#[test]
+fn options_belong_to_their_command() {
+    let t = TempDir::new("scoped-options");
+    ok(&t, &["defseg", "A", "0-FF", "SW"]);
+    let cases: &[(&[&str], &str)] = &[
+        (&["list", "--from", "x"], "--from"),
+        (&["list", "--fs", "ext4"], "--fs"),
+        (&["defseg", "B", "0-FF", "SW", "--from", "x"], "--from"),
+        (&["import", "A", "/dev/null", "--fs", "ext2"], "--fs"),
+        (&["export", "A", "-", "--json"], "--json"),
+        (&["purge", "A", "--json"], "--json"),
+        (&["populate", "A", "--from", "/", "--json"], "--json"),
+        // Before their subcommand they are not options of dcssctl either.
+        (&["--from", "/", "populate", "A"], "--from"),
+        (&["--json", "list"], "--json"),
+    ];
+    for (args, option) in cases {
+        let stderr = fails_unchanged(
+            &t,
+            args,
+            2,
+            &format!("unexpected argument '{option}' found"),
+            "A",
+        );
+        assert!(stderr.starts_with("dcssctl: "), "{stderr}");
+        assert!(stderr.contains("Usage: dcssctl"), "{stderr}");
+    }
+    assert!(!t.seg("B").exists());
+    // --dir is global: it may follow the subcommand too.
+    let out = Command::new(env!("CARGO_BIN_EXE_dcssctl"))
+        .args(["list", "--json", "--dir"])
+        .arg(t.catalog())
+        .env_remove("DCSS_DIR")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8(out.stdout)
+        .unwrap()
+        .contains(r#""name": "A""#));
+}
+
+#[test]
+fn version_and_a_bare_invocation() {
+    let t = TempDir::new("version");
+    let version = format!("dcssctl {}\n", env!("CARGO_PKG_VERSION"));
+    assert_eq!(ok(&t, &["--version"]), version);
+    assert_eq!(ok(&t, &["-V"]), version);
+    // No arguments at all: the help, on stderr, as a usage error.
+    let out = Command::new(env!("CARGO_BIN_EXE_dcssctl"))
+        .env_remove("DCSS_DIR")
+        .current_dir(t.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .contains("Usage: dcssctl [OPTIONS] <COMMAND>"));
+    assert!(!t.path().join("segments").exists());
+}
+
+/// Runs bash's completion of `words` (the last one being completed) with dcssctl's script.
+fn bash_complete(script: &Path, words: &[&str]) -> Vec<String> {
+    let driver = r#"source "$1"; shift
+COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=${#COMP_LINE}
+_dcssctl dcssctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "${COMPREPLY[@]}""#;
+    let out = Command::new("bash")
+        .args(["--norc", "-c", driver, "bash"])
+        .arg(script)
+        .args(words)
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|line| !line.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn completions_print_a_script() {
+    let t = TempDir::new("completions");
+    let bash = ok(&t, &["completions", "bash"]);
+    assert!(bash.contains("complete -F _dcssctl"), "{bash}");
+    for (command, _) in COMMANDS {
+        assert!(bash.contains(&format!("dcssctl,{command})")), "{command}");
+    }
+    let script = t.path().join("dcssctl.bash");
+    fs::write(&script, &bash).unwrap();
+    assert_eq!(bash_complete(&script, &["dcssctl", "li"]), ["list"]);
+    assert_eq!(bash_complete(&script, &["dcssctl", "po"]), ["populate"]);
+    assert_eq!(
+        bash_complete(&script, &["dcssctl", "populate", "X", "--f"]),
+        ["--from", "--fs"]
+    );
+    assert_eq!(
+        bash_complete(&script, &["dcssctl", "populate", "X", "--fs", ""]),
+        ["ext2", "ext4"]
+    );
+    let list_options = bash_complete(&script, &["dcssctl", "list", "--"]);
+    assert!(
+        list_options.contains(&"--json".to_string()),
+        "{list_options:?}"
+    );
+    assert!(
+        !list_options.contains(&"--from".to_string()),
+        "{list_options:?}"
+    );
+
+    assert!(ok(&t, &["completions", "zsh"]).starts_with("#compdef dcssctl"));
+    assert!(ok(&t, &["completions", "fish"]).contains("complete -c dcssctl"));
+    for shell in ["elvish", "powershell"] {
+        assert!(
+            ok(&t, &["completions", shell]).contains("dcssctl"),
+            "{shell}"
+        );
+    }
+    fails(&t, &["completions", "tcsh"], 2, "invalid value 'tcsh'");
+    fails(&t, &["completions"], 2, "<SHELL>");
+    // Completions need no catalog and create none.
+    assert!(!t.catalog().exists());
+}
+
+#[test]
+fn list_json_matches_the_catalog() {
+    let t = TempDir::new("list-json");
+    fs::create_dir_all(t.catalog()).unwrap();
+    assert_eq!(ok(&t, &["list", "--json"]), "[]\n");
+    ok(&t, &["defseg", "MONDCSS", "9000-97FF", "SC"]);
+    ok(
+        &t,
+        &["defseg", "mixed", "20000-200ff", "ew", "20100-201FF", "EN"],
+    );
+    ok(&t, &["defseg", "$SHR#1", "7FFFF00-7FFFFFF", "SR"]);
+    let expected = serde_json::json!([
+        {"name": "$SHR#1", "size": MIB, "ranges": [
+            {"first_page": "7FFFF00", "last_page": "7FFFFFF", "type": "SR"},
+        ]},
+        {"name": "MIXED", "size": 2 * MIB, "ranges": [
+            {"first_page": "20000", "last_page": "200FF", "type": "EW"},
+            {"first_page": "20100", "last_page": "201FF", "type": "EN"},
+        ]},
+        {"name": "MONDCSS", "size": 8 * MIB, "ranges": [
+            {"first_page": "9000", "last_page": "97FF", "type": "SC"},
+        ]},
+    ]);
+    let parse = |text: &str| -> serde_json::Value {
+        serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
+    };
+    assert_eq!(parse(&ok(&t, &["list", "--json"])), expected);
+
+    // "size" is what export writes.
+    let exported = ok_bytes(&t, &["export", "MIXED", "-"]);
+    assert_eq!(exported.len() as u64, expected[1]["size"].as_u64().unwrap());
+
+    // Unusable files: reported and left out as in the table, exit status 1, still valid JSON.
+    fs::write(t.catalog().join("BROKEN.seg"), b"not a segment").unwrap();
+    let out = run(&t, &["list", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(parse(&String::from_utf8(out.stdout).unwrap()), expected);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.starts_with("dcssctl: skipping BROKEN.seg: "),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+
+    let nodir = TempDir::new("list-json-nodir");
+    fails(&nodir, &["list", "--json"], 1, "does not exist");
 }
 
 // ---- populate: real mke2fs, checked with debugfs and dumpe2fs ----
@@ -817,7 +1133,7 @@ fn populate_errors() {
         &t,
         &["populate", "TINY", "--from", src, "--fs", "xfs"],
         2,
-        "ext2 or ext4",
+        "invalid value 'xfs' for '--fs",
         "TINY",
     );
     fails_unchanged(&t, &["populate", "TINY"], 2, "--from", "TINY");
@@ -851,5 +1167,8 @@ fn populate_reports_mke2fs_failure() {
     assert!(stderr.contains("mke2fs failed"), "{stderr}");
     assert!(stderr.contains("something broke"), "{stderr}");
     assert!(temp_files(&t).is_empty());
-    assert!(before == fs::read(t.seg("FS")).unwrap(), "a failed mke2fs changed FS.seg");
+    assert!(
+        before == fs::read(t.seg("FS")).unwrap(),
+        "a failed mke2fs changed FS.seg"
+    );
 }
