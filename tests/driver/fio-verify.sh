@@ -5,6 +5,6 @@
 set -euo pipefail
 NO_KMEMLEAK="blockio leak-checks the same bio paths"
 . tests/lib/host.sh
-defseg FIOW 5A000-5A0FF EW
+defseg FIOW 5A000-5AFFF EW            # 16 MiB
 img=$("$TOP/tools/build-fio-image") || fail "tools/build-fio-image failed"
 vm --shared-disk "$img" tests/driver/fio-verify.guest

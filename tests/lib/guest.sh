@@ -298,7 +298,7 @@ hasnt() {
 	elif printf '%s\n' "$1" | grep -qE -- "$2"; then not_ok "$3"; printf '%s\n' "$1" | sed 's/^/#   /'; else ok "$3"; fi
 }
 # cp_cmd CMD...: a CP command through vmcp (s390-tools, /dev/vmcp): its output and vmcp's error
-# line in REPLY (also shown as comments), vmcp's exit status in CP_RC (2: non-zero CP return code).
+# line in REPLY (also shown as comments), vmcp's exit status in CP_RC (1: non-zero CP return code).
 cp_cmd() { REPLY=$(vmcp "$@" 2>&1) && CP_RC=0 || CP_RC=$?; printf '%s\n' "$REPLY" | sed 's/^/#   /'; }
 # zt ARGS...: loads tests/emulator/zvmtest.ko (tools/vm --module) with ARGS, unloads it, prints its
 # "zvmtest:" log lines (prefix stripped).

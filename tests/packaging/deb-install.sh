@@ -20,7 +20,6 @@ kver=$(uname -r)
 rm -f /lib/modules/$kver/extra/dcssblk-rs.ko
 need "depmod without tools/vm's copy" depmod -a
 check_not "no dcssblk_rs before the package" modinfo -n dcssblk_rs
-mkdir -p /var/lib/dpkg/info /var/lib/dpkg/updates && : >>/var/lib/dpkg/status
 need "dpkg -i $(basename /test/files/*.deb)" dpkg -i /test/files/*.deb
 assert_eq "$(modinfo -n dcssblk_rs)" "/lib/modules/$kver/updates/dcssblk-rs.ko" "modprobe's index (postinst's depmod) finds the packaged module"
 check "the options file is a conffile" grep -qx ' /etc/modprobe.d/dcssblk_rs.conf [0-9a-f]*' /var/lib/dpkg/status
