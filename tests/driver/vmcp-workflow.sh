@@ -4,7 +4,7 @@
 # with `vmcp saveseg APPS`; the driver cannot load it there (the range overlaps its storage).
 # Then a guest with storage below the range adds it, shared=0, mkfs.ext2, copies files in, saves,
 # and `vmcp q nss map` shows the new version (new spool file id, class A) beside the old one it
-# still holds (class P) until remove. A third boot mounts the new version -o dax,ro.
+# still holds (class P) until remove; the saved version holds the guest's file system.
 set -euo pipefail
 NO_KMEMLEAK="vmcp talks to the emulator, not the driver; blockio and save leak-check these driver paths"
 . tests/lib/host.sh
@@ -17,4 +17,5 @@ vm --timeout 1200 tests/driver/vmcp-workflow.update.guest
 magic=$(dd if="$T/apps.img" bs=1 skip=1080 count=2 2>/dev/null | od -An -tx1 | tr -d ' ')
 [ "$magic" = 53ef ] || fail "no file system in the saved APPS (magic '$magic')"
 echo "ok the saved APPS holds the file system"
-vm tests/driver/vmcp-workflow.use.guest
+[ "$(debugfs -R 'cat /VERSION' "$T/apps.img" 2>/dev/null)" = "vmcp workflow" ] || fail "the saved file system lacks the guest's /VERSION"
+echo "ok and the file the guest wrote (what the next guest to add it mounts: workflow-ext2 runs that side)"
