@@ -101,7 +101,8 @@ struct ZvmSegment {
     int ro_slot[ZVM_MAX_RANGES];    /* index in zvm_ro[], or -1 */
     int live_fd;            /* holds flock(LOCK_SH) on the live copy, or -1 */
     char *live_path;
-    ino_t ino;              /* the saved version it was loaded from */
+    ino_t ino;              /* the saved version it was loaded from, */
+    int saved_fd;           /* kept open: its inode number stays its own */
 };
 
 typedef struct ZvmState {
@@ -482,8 +483,11 @@ static char *zvm_seg_path(const char *name)
 
 /*
  * The spool file id CP shows for a saved version (QUERY NSS MAP's FILE,
- * HCPNSS440I): 4 decimal digits of its file's inode, so that every SAVESEG
- * gives a new id, as a new spool file on z/VM does. 0000 is a skeleton's.
+ * HCPNSS440I): 1-9999 from its file's inode, so that a SAVESEG gives a new id
+ * (a new spool file on z/VM) and a version keeps it while loaded (the fd its
+ * users hold pins the inode). Two versions can share one, unlike on z/VM:
+ * the ids are for reading, not for telling versions apart. 0000 is a
+ * skeleton's.
  */
 static unsigned zvm_fileid(ino_t ino)
 {
@@ -667,6 +671,9 @@ static void zvm_segment_finalize(Object *obj)
     ZvmSegment *seg = ZVM_SEGMENT(obj);
 
     g_free(seg->live_path);
+    if (seg->saved_fd >= 0) {
+        close(seg->saved_fd);
+    }
 }
 
 static const TypeInfo zvm_segment_info = {
@@ -759,6 +766,7 @@ static int zvm_load(const char *name, bool shared, uint64_t *start,
     seg->def = def;
     seg->shared = shared;
     seg->live_fd = -1;
+    seg->saved_fd = -1;
     {
         struct stat st;
 
@@ -820,7 +828,12 @@ static int zvm_load(const char *name, bool shared, uint64_t *start,
         }
     }
     memory_region_transaction_commit();
-    close(fd);
+    /*
+     * Held while the segment is loaded: a saved version replaced by SAVESEG
+     * or PURGE NSS keeps its inode, so no new version gets its number (the
+     * file id QUERY NSS MAP shows, the key of its live copy).
+     */
+    seg->saved_fd = fd;
     *slot = seg;
     *start = zvm_def_start(&def);
     *end = *start + zvm_def_size(&def) - 1;
@@ -1022,6 +1035,7 @@ static int zvm_query_nss(GString *out)
     GHashTableIter it;
     gpointer key, val;
     const char *f;
+    bool current[ZVM_MAX_LOADED] = { false };   /* loaded version is class A */
 
     g_string_append(out, "FILE FILENAME FILETYPE MINSIZE  BEGPAG   ENDPAG   "
                     "TYPE CL #USERS PARMREGS VMGROUP\n");
@@ -1036,25 +1050,26 @@ static int zvm_query_nss(GString *out)
     g_ptr_array_sort(names, zvm_strcmp);
     for (guint i = 0; i < names->len; i++) {
         ZvmSegment **used = zvm_find_loaded(names->pdata[i]);
+        bool in_use;
         ZvmSegDef def;
         struct stat st;
         int fd = zvm_open_seg(names->pdata[i], &def, false);
 
         if (fd >= 0 && fstat(fd, &st) == 0) {
-            zvm_nss_line(out, zvm_fileid(st.st_ino), &def, 'A',
-                         used && (*used)->ino == st.st_ino);
+            in_use = used && (*used)->ino == st.st_ino;
+            if (in_use) {
+                current[used - zvm.loaded] = true;
+            }
+            zvm_nss_line(out, zvm_fileid(st.st_ino), &def, 'A', in_use);
         }
         if (fd >= 0) {
             close(fd);
         }
     }
     for (int i = 0; i < ZVM_MAX_LOADED; i++) {
-        ZvmSegment *seg = zvm.loaded[i];
-        g_autofree char *path = seg ? zvm_seg_path(seg->def.name) : NULL;
-        struct stat st;
-
-        if (seg && (stat(path, &st) < 0 || st.st_ino != seg->ino)) {
-            zvm_nss_line(out, zvm_fileid(seg->ino), &seg->def, 'P', 1);
+        if (zvm.loaded[i] && !current[i]) {
+            zvm_nss_line(out, zvm_fileid(zvm.loaded[i]->ino),
+                         &zvm.loaded[i]->def, 'P', 1);
         }
     }
     g_hash_table_iter_init(&it, zvm.skeletons);
