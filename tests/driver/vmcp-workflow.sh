@@ -4,7 +4,8 @@
 # with `vmcp saveseg APPS`; the driver cannot load it there (the range overlaps its storage).
 # Then a guest with storage below the range adds it, shared=0, mkfs.ext2, copies files in, saves,
 # and `vmcp q nss map` shows the new version (new spool file id, class A) beside the old one it
-# still holds (class P) until remove; the saved version holds the guest's file system.
+# still holds (class P) until remove; the saved version holds the guest's file system. A segment
+# purged (`vmcp purge nss name`) while loaded is listed as class P only, until remove.
 set -euo pipefail
 NO_KMEMLEAK="vmcp talks to the emulator, not the driver; blockio and save leak-check these driver paths"
 . tests/lib/host.sh
@@ -12,6 +13,7 @@ vm --mem 1280M --append mem=512M tests/driver/vmcp-workflow.define.guest
 "$DCSSCTL" --dir "$SEG" list | tee "$T/list"
 grep -qE '^[0-9]{4} APPS +DCSS +N/A +40000 +43FFF +SR +A ' "$T/list" || fail "vmcp saveseg left no saved APPS"
 echo "ok SAVESEG from the guest saved APPS in the catalog"
+defseg PURG 44000-440FF SR          # for PURGE NSS while loaded
 vm --timeout 1200 tests/driver/vmcp-workflow.update.guest
 "$DCSSCTL" --dir "$SEG" export APPS "$T/apps.img"
 magic=$(dd if="$T/apps.img" bs=1 skip=1080 count=2 2>/dev/null | od -An -tx1 | tr -d ' ')
