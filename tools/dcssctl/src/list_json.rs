@@ -59,12 +59,7 @@ pub fn render(segments: &[(SegmentName, SegmentLayout)]) -> String {
 mod tests {
     use super::*;
 
-    fn segment(name: &str, args: &[&str]) -> (SegmentName, SegmentLayout) {
-        (
-            SegmentName::parse(name).unwrap(),
-            SegmentLayout::from_defseg_args(args).unwrap(),
-        )
-    }
+    use crate::segment_file::defined as segment;
 
     #[test]
     fn empty_catalog_is_an_empty_array() {

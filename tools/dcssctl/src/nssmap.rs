@@ -80,12 +80,7 @@ fn format_row(cells: &[String; 11]) -> String {
 mod tests {
     use super::*;
 
-    fn segment(name: &str, args: &[&str]) -> (SegmentName, SegmentLayout) {
-        (
-            SegmentName::parse(name).unwrap(),
-            SegmentLayout::from_defseg_args(args).unwrap(),
-        )
-    }
+    use crate::segment_file::defined as segment;
 
     #[test]
     fn empty_catalog_is_the_header_only() {

@@ -437,6 +437,16 @@ fn read_up_to(source: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(filled)
 }
 
+/// For the unit tests of the modules that render segments: NAME with the layout `dcssctl defseg
+/// NAME ARGS...` defines.
+#[cfg(test)]
+pub fn defined(name: &str, args: &[&str]) -> (SegmentName, SegmentLayout) {
+    (
+        SegmentName::parse(name).unwrap(),
+        SegmentLayout::from_defseg_args(args).unwrap(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
