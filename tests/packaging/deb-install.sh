@@ -6,12 +6,15 @@
 # (postrm's depmod: modprobe fails) while the options file, a conffile, stays until purge.
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
-mapfile -t debs < <("$TOP/tools/build-deb" "$("$TOP/tools/build-kernel" ${DCSS_KERNEL:-})") || fail "tools/build-deb failed"
+kdir=$("$TOP/tools/build-kernel" ${DCSS_KERNEL:-}) || fail "tools/build-kernel failed"
+"$TOP/tools/build-deb" "$kdir" >"$T/debs" || fail "tools/build-deb failed"
+mapfile -t debs <"$T/debs"
 [ ${#debs[@]} = 2 ] || fail "tools/build-deb printed ${#debs[@]} paths, want the modules and the common package"
 for deb in "${debs[@]}"; do dpkg-deb --info "$deb"; dpkg-deb --contents "$deb"; done | tee "$T/contents"
 dpkg-deb --contents "${debs[0]}" | grep -q '\./lib/modules/[^/]*/updates/dcssblk-rs\.ko$' || fail "no module under lib/modules/KVER/updates"
 dpkg-deb --contents "${debs[1]}" | grep -q '\./etc/modprobe\.d/dcssblk_rs\.conf$' || fail "no /etc/modprobe.d/dcssblk_rs.conf in the common package"
-! dpkg-deb --contents "${debs[0]}" | grep -q '\./etc/' || fail "the per-kernel package ships /etc files (two kernels' packages would clash)"
+dpkg-deb --contents "${debs[0]}" >"$T/modules.list"
+! grep -q '\./etc/' "$T/modules.list" || fail "the per-kernel package ships /etc files (two kernels' packages would clash)"
 [ "$(dpkg-deb --field "${debs[0]}" Architecture)" = s390x ] || fail "the modules package is not s390x"
 [ "$(dpkg-deb --field "${debs[1]}" Architecture)" = all ] || fail "the common package is not Architecture: all"
 echo "ok the modules package holds the module under updates/, the common one the options file"
