@@ -48,3 +48,24 @@ smaps_of() {
 		m && $1 == "Rss:" { r += $2 } m && $1 == "Pss:" { p += $2 }
 		END { print r + 0, p + 0 }' "/proc/$1/smaps"
 }
+# elf_closure TREE ELF...: the shared libraries the ELF files need, transitively, found below TREE
+# (lib/, usr/lib/): one "SONAME PATH" line each (PATH with symlinks resolved); fails naming the
+# first library TREE lacks.
+elf_closure() {
+	local tree=$1 f lib path
+	shift
+	local -a todo=("$@")
+	local -A seen=()
+	while [ ${#todo[@]} -gt 0 ]; do
+		f=${todo[0]} todo=("${todo[@]:1}")
+		for lib in $(readelf -d "$f" 2>/dev/null | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p'); do
+			[ -z "${seen[$lib]:-}" ] || continue
+			seen[$lib]=1
+			path=$(find "$tree/lib" "$tree/usr/lib" -name "$lib" -print -quit)
+			[ -n "$path" ] || { log "error: $f needs $lib, which $tree does not provide"; return 1; }
+			path=$(readlink -f "$path")
+			echo "$lib $path"
+			todo+=("$path")
+		done
+	done
+}
