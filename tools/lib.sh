@@ -7,6 +7,9 @@ export PATH=/usr/lib/llvm-19/bin:/usr/local/bin:$PATH
 export RUSTC=/usr/bin/rustc
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+# make_checkout TARGET...: make in the checkout, one at a time: make check runs tests that build
+# there at once (demo, bench, rust-analyzer), and Kbuild's temporary files have fixed names.
+make_checkout() { flock "$CACHE/make-checkout.lock" make -s -C "$TOP" "$@"; }
 # Serialises CPU-heavy steps (kernel, QEMU) across concurrent scripts: the machine has 2 cores.
 heavy() { local rc=0; exec 9>"$CACHE/heavy.lock"; flock 9; "$@" || rc=$?; exec 9>&-; return $rc; }
 # MODULE_SOURCES: the files a build of dcssblk_rs reads, for the cache keys of and the copies in

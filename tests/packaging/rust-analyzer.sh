@@ -2,9 +2,10 @@
 # module against the kernel tree it builds with; the file names dcssblk_rs.rs as a crate root that
 # depends on the kernel crate, whose root is the kernel source's rust/kernel/lib.rs.
 set -euo pipefail
+. "$TOP/tools/lib.sh"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 rm -f "$TOP/rust-project.json"
-make -s -C "$TOP" rust-analyzer >"$T/log" 2>&1 || { cat "$T/log"; fail "make rust-analyzer failed"; }
+make_checkout rust-analyzer >"$T/log" 2>&1 || { cat "$T/log"; fail "make rust-analyzer failed"; }
 [ -s "$TOP/rust-project.json" ] || fail "make rust-analyzer wrote no rust-project.json"
 python3 - "$TOP/rust-project.json" "$TOP" <<'EOPY' || fail "rust-project.json does not describe the module"
 import json, os, sys

@@ -10,13 +10,14 @@
 resident() {
 	local pids
 	pids=$(pgrep -d ' ' -f "$(printf '%s|' "$@" | sed 's/|$//')") || { echo "ro_kib=0 rw_kib=0"; return; }
-	for p in $pids; do cat "/proc/$p/smaps" 2>/dev/null; done | awk '
+	for p in $pids; do cat "/proc/$p/smaps" 2>/dev/null || true; done | awk '
 		/^[0-9a-f]+-[0-9a-f]+ / { w = (substr($2, 2, 1) == "w") }
 		$1 == "Rss:" { if (w) rw += $2; else ro += $2 }
 		END { printf "ro_kib=%d rw_kib=%d\n", ro, rw }'
 }
 # ticks PATTERN: CPU time (utime + stime, in clock ticks) of the processes matching PATTERN
-ticks() { local p s=0; for p in $(pgrep -f "$1"); do s=$((s + $(awk '{ print $14 + $15 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $s; }
+# (fields 14 and 15 of /proc/PID/stat, counted after the command name, which may hold spaces)
+ticks() { local p s=0; for p in $(pgrep -f "$1"); do s=$((s + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $s; }
 # idle PATTERN MAX: waits until processes matching PATTERN exist and used less than 1 % of a CPU
 # over 10 s (a program that has finished starting), at most MAX seconds.
 idle() {
@@ -42,8 +43,10 @@ mkdir -p "$doc"
 for i in $(seq 500); do echo "$i,item $i,$((i * 7 % 101)),=A$i*C$i"; done >"$doc/sheet.csv"
 firefox() { firefox-esr --headless --no-remote --profile "$doc/profile" "$@"; }
 office() { soffice --headless --norestore --nologo --nodefault "$@"; }
-# office_open DOCUMENT: a LibreOffice that keeps running with DOCUMENT open (office-open.py)
+# office_open DOCUMENT: a LibreOffice that keeps running with DOCUMENT open (office-open.py);
+# waits for it at most 1800 s (its first start, 8 emulated guests on 2 cores). Its UNO pipe is
+# this shell's own.
 office_open() {
-	office --accept='pipe,name=fleet;urp;' </dev/null >/dev/null 2>&1 &
-	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/office-open.py" "$1"
+	office --accept="pipe,name=fleet-$$;urp;" </dev/null >/dev/null 2>&1 &
+	/usr/bin/python3 "$(dirname "${BASH_SOURCE[0]}")/office-open.py" "fleet-$$" 1800 "$1"
 }
