@@ -7,7 +7,8 @@ set -euo pipefail
 img=$("$TOP/tools/build-fleet-image")
 before=$(sha256sum <"$img/segments/FLEETUSR.seg")
 fleet() { "$TOP/tools/fleet-run" --config overlay-rs --settle 1 --timeout 900 --disks "$T/disks" --consoles "$T" --csv "$T/rows.csv" "$@"; }
-said() { tr -d '\r' <"$T/$1.overlay-rs.$2.console$3" | sed -n "s/^FLEET $4 //p" | tail -1; }
+# what guest $3 of the boot of $2 guests (task $1) said in phase $4; a getty prompt may share its line
+said() { tr -d '\r' <"$T/$1.overlay-rs.$2.console$3" | sed -n "s/.*FLEET $4 //p" | tail -1; }
 fleet --guests 1 --task install 2>"$T/log1" || { cat "$T/log1"; fail "the install boot failed"; }
 got=$(said install 1 0 install)
 [ "$got" = "rc=0 hello=Hello,_world!" ] || { cat "$T/install.overlay-rs.1.console0"; fail "apt-get install in the overlay: '$got'"; }
