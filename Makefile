@@ -42,7 +42,8 @@ modules_install: module
 deb: setup
 	@$(TOP)/tools/build-deb $(KDIR)
 
-rust-analyzer: setup
+# The module's generated bindings (Kbuild) must exist for rust-analyzer to resolve them.
+rust-analyzer: module
 	$(MAKE) -C $(or $(KDIR),$(KDIR_FROM_CACHE)) M=$(TOP) $(KBUILD_ARGS) rust-analyzer
 
 clippy: setup

@@ -12,15 +12,9 @@
 //! the gendisk is deleted ([`Dax::shut_down`]), the page map only after: unmapping it removes the
 //! segment's kernel mapping (s390 `arch_remove_memory()`), which bios may use until then.
 
-use core::{
-    marker::{
-        PhantomData,
-        PhantomPinned, //
-    },
-    ptr::{
-        self,
-        NonNull, //
-    },
+use core::ptr::{
+    self,
+    NonNull, //
 };
 use kernel::{
     bindings,
@@ -42,47 +36,22 @@ use kernel::{
     types::Opaque,
 };
 
-/// `struct dax_device`, opaque to Rust.
-#[repr(C)]
-struct DaxDeviceRaw {
-    _opaque: [u8; 0],
-    _not_send_sync_unpin: PhantomData<(*mut u8, PhantomPinned)>,
-}
-
-/// `struct dax_operations`, defined in `glue.c`; only its address is used.
-#[repr(C)]
-struct DaxOperationsRaw {
-    _opaque: [u8; 0],
-}
-
-/// `DAX_ACCESS` of `enum dax_access_mode`.
-const DAX_ACCESS: c_int = 0;
-
-// Functions exported (`EXPORT_SYMBOL_GPL`) by `drivers/dax/super.c` with `CONFIG_DAX` and
-// `CONFIG_FS_DAX`, which dcssblk requires; `linux/dax.h` is not in the generated bindings.
-// Plus the operations table in `glue.c`.
-//
-// `allow`, not `expect`: `gendisk` only trips the lint in configurations where one of its nested
-// structs is empty (`sched_statistics` without `CONFIG_SCHEDSTATS`); it is never passed by value.
-#[allow(improper_ctypes)]
-extern "C" {
-    fn alloc_dax(private: *mut c_void, ops: *const DaxOperationsRaw) -> *mut DaxDeviceRaw;
-    fn put_dax(dax_dev: *mut DaxDeviceRaw);
-    fn kill_dax(dax_dev: *mut DaxDeviceRaw);
-    fn set_dax_synchronous(dax_dev: *mut DaxDeviceRaw);
-    fn dax_add_host(dax_dev: *mut DaxDeviceRaw, disk: *mut bindings::gendisk) -> c_int;
-    fn dax_remove_host(disk: *mut bindings::gendisk);
-    fn dax_direct_access(
-        dax_dev: *mut DaxDeviceRaw,
-        pgoff: c_ulong,
-        nr_pages: c_long,
-        mode: c_int,
-        kaddr: *mut *mut c_void,
-        pfn: *mut c_ulong,
-    ) -> c_long;
-    fn dax_flush(dax_dev: *mut DaxDeviceRaw, addr: *mut c_void, size: usize);
-    static dcssblk_rs_dax_ops: DaxOperationsRaw;
-}
+// The DAX functions `drivers/dax/super.c` exports with `CONFIG_DAX` and `CONFIG_FS_DAX` (which
+// dcssblk requires; without them `linux/dax.h` has only inline stubs, bindgen binds nothing and
+// the build fails), and the operations table in `glue.c`.
+use crate::abstractions::bindings::{
+    alloc_dax,
+    dax_access_mode_DAX_ACCESS,
+    dax_add_host,
+    dax_device,
+    dax_direct_access,
+    dax_flush,
+    dax_remove_host,
+    dcssblk_rs_dax_ops,
+    kill_dax,
+    put_dax,
+    set_dax_synchronous, //
+};
 
 /// Whether a segment range (`end` inclusive) can get DAX: both `start` and `end + 1` must be
 /// aligned to a memory-hotplug subsection (`SUBSECTION_SIZE`, 2 MiB), the granularity
@@ -139,7 +108,7 @@ impl PageMap {
         let phys = self.start + offset;
         let pages = c_long::try_from(remaining / PAGE_SIZE as u64).map_err(|_| ERANGE)?;
         Ok((
-            crate::phys_to_virt(phys).cast(),
+            crate::abstractions::memory::phys_to_virt(phys).cast(),
             (phys >> PAGE_SHIFT) as c_ulong,
             pages,
         ))
@@ -161,7 +130,7 @@ impl PinnedDrop for PageMap {
 /// `raw` came from a successful `alloc_dax()` and is released only by `drop`; `killed` says
 /// whether `kill_dax()` was called.
 struct DaxDevice {
-    raw: NonNull<DaxDeviceRaw>,
+    raw: NonNull<dax_device>,
     killed: bool,
 }
 
@@ -328,7 +297,7 @@ unsafe extern "C" fn dcssblk_rs_dax_direct_access(
 /// caller must hold `dax_read_lock()`, as the DAX core does around this callback.
 #[no_mangle]
 unsafe extern "C" fn dcssblk_rs_dax_zero_page_range(
-    dax_dev: *mut DaxDeviceRaw,
+    dax_dev: *mut dax_device,
     pgoff: c_ulong,
     nr_pages: usize,
 ) -> c_int {
@@ -346,7 +315,7 @@ unsafe extern "C" fn dcssblk_rs_dax_zero_page_range(
             dax_dev,
             pgoff,
             wanted,
-            DAX_ACCESS,
+            dax_access_mode_DAX_ACCESS,
             &mut kaddr,
             ptr::null_mut(),
         )

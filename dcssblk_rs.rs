@@ -7,8 +7,9 @@
 //! README.md, "Differences from the C driver".
 //!
 //! This file holds the module, the `segments=` handling, the device registry with its minor
-//! allocation, and the block device operations. Segments are in [`segment`], DAX in [`dax`],
-//! the sysfs callbacks in [`sysfs`].
+//! allocation, and the block device operations. The rules for segment sets are in [`segment`],
+//! DAX in [`dax`], the sysfs callbacks in [`sysfs`]; the kernel APIs the kernel crate does not
+//! wrap (extmem, bios, segment memory, generated prototypes) in [`abstractions`].
 
 /// The prefix of every message the driver prints. The kernel crate's `pr_*` macros use the module
 /// name (`dcssblk_rs`); the C driver's `pr_fmt` is `KMSG_COMPONENT ": "` with `KMSG_COMPONENT`
@@ -51,10 +52,24 @@ macro_rules! dcss_err {
     ($($arg:tt)+) => { dcss_print!(ERR, $($arg)+) };
 }
 
+mod abstractions;
 mod dax;
 mod segment;
 mod sysfs;
 
+use abstractions::{
+    bindings as glue,
+    block::bio::Bio,
+    extmem::{
+        AccessMode,
+        Extent,
+        ModeSwitchError,
+        Segment,
+        SegmentName,
+        SegmentType, //
+    },
+    memory::MappedRange, //
+};
 use core::ptr::{
     self,
     NonNull, //
@@ -87,14 +102,6 @@ use kernel::{
         ScopeGuard, //
     },
 };
-use segment::{
-    AccessMode,
-    Extent,
-    ModeSwitchError,
-    Segment,
-    SegmentName,
-    SegmentType, //
-};
 
 module! {
     type: DcssblkModule,
@@ -102,41 +109,6 @@ module! {
     authors: ["dcssblk-rs developers"],
     description: "S/390 block driver for DCSS memory (Rust)",
     license: "GPL",
-}
-
-/// What `glue.c` provides for the block side.
-mod glue {
-    use kernel::{
-        bindings,
-        ffi::{
-            c_char,
-            c_uint,
-            c_ulong,
-            c_void, //
-        },
-    };
-
-    // `allow`, not `expect`: the block structs only trip the lint in configurations where one
-    // of their nested structs is empty (`sched_statistics` without `CONFIG_SCHEDSTATS`); they
-    // are only passed by pointer.
-    #[allow(improper_ctypes)]
-    extern "C" {
-        pub(crate) static dcssblk_rs_fops: bindings::block_device_operations;
-        pub(crate) fn dcssblk_rs_segments_param() -> *const c_char;
-        pub(crate) fn dcssblk_rs_alloc_disk(
-            logical_block_size: c_uint,
-            dax: bool,
-        ) -> *mut bindings::gendisk;
-        pub(crate) fn dcssblk_rs_bio_next_segment(
-            bio: *mut bindings::bio,
-            iter: *mut bindings::bvec_iter,
-            bv: *mut bindings::bio_vec,
-        ) -> bool;
-        pub(crate) fn dcssblk_rs_bio_is_write(bio: *mut bindings::bio) -> bool;
-        pub(crate) fn dcssblk_rs_bio_io_error(bio: *mut bindings::bio);
-        pub(crate) fn dcssblk_rs_bvec_virt(bv: *mut bindings::bio_vec) -> *mut c_void;
-        pub(crate) fn dcssblk_rs_phys_to_virt(phys: c_ulong) -> *mut c_void;
-    }
 }
 
 /// The block device name, also the registered major's name.
@@ -147,12 +119,6 @@ const BLOCK_SIZE: u32 = 4096;
 
 /// One minor per disk; partitions are not supported (`GENHD_FL_NO_PART`).
 const MINORS_PER_DISK: i32 = 1;
-
-/// The kernel (identity-mapping) address of guest real address `phys` (`__va`).
-pub(crate) fn phys_to_virt(phys: u64) -> *mut u8 {
-    // SAFETY: `__va` is pure address arithmetic; it dereferences nothing.
-    unsafe { glue::dcssblk_rs_phys_to_virt(phys as c_ulong) }.cast()
-}
 
 kernel::sync::global_lock! {
     // SAFETY: Initialized in the module initializer before the sysfs files that use it exist.
@@ -909,7 +875,7 @@ fn requested_names(text: &[u8]) -> impl Iterator<Item = Result<SegmentName>> + '
 /// `remove`.)
 pub(crate) fn add_device(input: &[u8]) -> Result {
     if matches!(input.first(), None | Some(b'\0' | b'\n')) {
-        return Err(segment::name_too_long());
+        return Err(abstractions::extmem::name_too_long());
     }
     // Declared first, so it is dropped last, after the registry lock and what a failed `add`
     // built.
@@ -1251,91 +1217,12 @@ unsafe extern "C" fn dcssblk_rs_free_disk(disk: *mut bindings::gendisk) {
     }
 }
 
-/// A bio handed to `submit_bio`, owned until it is completed.
-///
-/// # Invariants
-///
-/// `raw` is a live bio for one of our disks, not yet completed.
-struct Bio {
-    raw: NonNull<bindings::bio>,
-}
-
-/// One segment of a bio: `len` bytes at kernel address `addr`.
-struct BioSegment {
-    addr: *mut u8,
-    len: usize,
-}
-
-impl Bio {
-    /// # Safety
-    ///
-    /// `raw` must be a live bio submitted to one of our disks; the returned object must be the
-    /// only one to complete it.
-    unsafe fn from_raw(raw: NonNull<bindings::bio>) -> Self {
-        // INVARIANT: Per the safety requirements.
-        Self { raw }
-    }
-
-    /// The device the bio is for.
-    fn device(&self) -> Option<&DcssDevice> {
-        // SAFETY: The bio and its block device are live (type invariant); the disk is one of
-        // ours, so `from_disk` applies.
-        unsafe { DcssDevice::from_disk((*(*self.raw.as_ptr()).bi_bdev).bd_disk) }
-    }
-
-    /// First sector and size in bytes.
-    fn extent(&self) -> (u64, u32) {
-        // SAFETY: The bio is live (type invariant).
-        let iter = unsafe { (*self.raw.as_ptr()).bi_iter };
-        (iter.bi_sector, iter.bi_size)
-    }
-
-    fn is_write(&self) -> bool {
-        // SAFETY: The bio is live (type invariant).
-        unsafe { glue::dcssblk_rs_bio_is_write(self.raw.as_ptr()) }
-    }
-
-    /// Calls `f` for each segment (`bio_for_each_segment`); stops at the first error.
-    fn try_for_each_segment(&self, mut f: impl FnMut(BioSegment) -> Result) -> Result {
-        // SAFETY: The bio is live (type invariant).
-        let mut iter = unsafe { (*self.raw.as_ptr()).bi_iter };
-        let mut bvec = bindings::bio_vec {
-            bv_page: ptr::null_mut(),
-            bv_len: 0,
-            bv_offset: 0,
-        };
-        // SAFETY: The bio is live; `iter` is a private copy of its iterator and `bvec` is valid
-        // for writes.
-        while unsafe { glue::dcssblk_rs_bio_next_segment(self.raw.as_ptr(), &mut iter, &mut bvec) }
-        {
-            // SAFETY: `bvec` now describes part of a page of the bio (s390 has no highmem, so
-            // every page has a kernel address).
-            let addr = unsafe { glue::dcssblk_rs_bvec_virt(&mut bvec) }.cast::<u8>();
-            f(BioSegment {
-                addr,
-                len: bvec.bv_len as usize,
-            })?;
-        }
-        Ok(())
-    }
-
-    /// Completes the bio: success, or `BLK_STS_IOERR`.
-    fn complete(self, result: Result) {
-        match result {
-            // SAFETY: The bio is live and completed exactly once, here (type invariant).
-            Ok(()) => unsafe { bindings::bio_endio(self.raw.as_ptr()) },
-            // SAFETY: As above.
-            Err(_) => unsafe { glue::dcssblk_rs_bio_io_error(self.raw.as_ptr()) },
-        }
-    }
-}
-
 /// Copies a bio's pages from or to the segment memory.
 ///
 /// Like the C driver, only whole, page-aligned pages at 4 KiB-aligned device offsets are
 /// served; anything else, and writes to write-protected segments, are I/O errors.
 fn transfer(device: &DcssDevice, bio: &Bio) -> Result {
-    let (sector, size) = bio.extent();
+    let (sector, size) = (bio.sector(), bio.size());
     if sector % u64::from(BLOCK_SIZE >> bindings::SECTOR_SHIFT) != 0
         || size as usize % PAGE_SIZE != 0
     {
@@ -1349,30 +1236,31 @@ fn transfer(device: &DcssDevice, bio: &Bio) -> Result {
         );
         return Err(EIO);
     }
-    let mut offset = sector.checked_mul(1 << bindings::SECTOR_SHIFT).ok_or(EIO)?;
-    bio.try_for_each_segment(|segment| {
-        if segment.addr as usize % PAGE_SIZE != 0 || segment.len % PAGE_SIZE != 0 {
+    let start = sector.checked_mul(1 << bindings::SECTOR_SHIFT).ok_or(EIO)?;
+    let mut offset = start;
+    // SAFETY: A bio in flight keeps the device's segments loaded and mapped: `del_gendisk`, which
+    // comes before they are unloaded (`Detached`), waits for it; and a `shared` switch, which
+    // purges and reloads them at the same address, happens only without openers, so without I/O.
+    // They are writable unless loaded shared with a read-only type, which `is_read_only` tells,
+    // and that too changes only with a `shared` switch.
+    let memory = unsafe { MappedRange::new(device.start, device.size(), !device.is_read_only()) };
+    for segment in bio.segments() {
+        if !segment.is_page_aligned() {
             return Err(EIO);
         }
-        let end = offset.checked_add(segment.len as u64).ok_or(EIO)?;
-        if end > device.size() {
-            return Err(EIO);
+        if is_write {
+            memory.write(offset, &segment)?;
+        } else {
+            memory.read(offset, &segment)?;
         }
-        let memory = phys_to_virt(device.start + offset);
-        // SAFETY: `segment` is `len` bytes of a page of the bio; `memory` is `len` bytes inside
-        // the device's segments (checked above), mapped as long as the disk exists. They may
-        // be the same memory: with `-o dax`, the bio's page can be a DAX page of this very
-        // device (an O_DIRECT read into a shared mapping of a file on it), hence `copy`.
-        unsafe {
-            if is_write {
-                ptr::copy(segment.addr, memory, segment.len);
-            } else {
-                ptr::copy(memory, segment.addr, segment.len);
-            }
-        }
-        offset = end;
-        Ok(())
-    })
+        offset += segment.len() as u64;
+    }
+    // A bio whose pages do not add up to its size (one without data: a discard or write-zeroes,
+    // which the queue does not offer) fails rather than succeeds unserved.
+    if offset - start != u64::from(size) {
+        return Err(EIO);
+    }
+    Ok(())
 }
 
 /// `block_device_operations.submit_bio`.
@@ -1387,11 +1275,11 @@ unsafe extern "C" fn dcssblk_rs_submit_bio(bio: *mut bindings::bio) {
     };
     // SAFETY: The block layer hands over a live bio for one of our disks.
     let bio = unsafe { Bio::from_raw(raw) };
-    let result = bio
-        .device()
+    // SAFETY: The bio is for one of our disks, live during the call.
+    let result = unsafe { DcssDevice::from_disk(bio.disk()) }
         .ok_or(EIO)
         .and_then(|device| transfer(device, &bio));
-    bio.complete(result);
+    bio.end(result);
 }
 
 #[cfg(dcssblk_kunit)]
@@ -1455,7 +1343,7 @@ mod tests {
                         Some(bytes)
                     }
                     Err(err) => {
-                        assert_eq!(err, segment::name_too_long());
+                        assert_eq!(err, abstractions::extmem::name_too_long());
                         None
                     }
                 };

@@ -13,6 +13,8 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 
+#include "glue.h"
+
 /* Same buffer size, permissions and description as dcssblk.c. */
 #define DCSSBLK_PARM_LEN 400
 
@@ -26,31 +28,6 @@ MODULE_PARM_DESC(segments, "Name of DCSS segment(s) to be loaded, "
 		 "to /sys/devices/dcssblk/<device name>/shared after loading "
 		 "the contiguous segments - \n"
 		 "e.g. segments=\"mydcss1,mydcss2:mydcss3,mydcss4(local)\"");
-
-/* Implemented in Rust (sysfs.rs, dcssblk_rs.rs, dax.rs). */
-ssize_t dcssblk_rs_add_store(const char *buf, size_t count);
-ssize_t dcssblk_rs_remove_store(const char *buf, size_t count);
-ssize_t dcssblk_rs_shared_show(struct device *dev, char *buf);
-ssize_t dcssblk_rs_shared_store(struct device *dev, const struct device_attribute *attr,
-				const char *buf, size_t count);
-ssize_t dcssblk_rs_save_show(struct device *dev, char *buf);
-ssize_t dcssblk_rs_save_store(struct device *dev, const char *buf, size_t count);
-ssize_t dcssblk_rs_seglist_show(struct device *dev, char *buf);
-void dcssblk_rs_submit_bio(struct bio *bio);
-int dcssblk_rs_open(struct gendisk *disk, blk_mode_t mode);
-void dcssblk_rs_release(struct gendisk *disk);
-void dcssblk_rs_free_disk(struct gendisk *disk);
-long dcssblk_rs_dax_direct_access(void *range, pgoff_t pgoff, void **kaddr, unsigned long *pfn);
-int dcssblk_rs_dax_zero_page_range(struct dax_device *dax_dev, pgoff_t pgoff, size_t nr_pages);
-
-/* Exported to Rust. */
-const char *dcssblk_rs_segments_param(void);
-struct gendisk *dcssblk_rs_alloc_disk(unsigned int logical_block_size, bool dax);
-bool dcssblk_rs_bio_next_segment(struct bio *bio, struct bvec_iter *iter, struct bio_vec *bv);
-bool dcssblk_rs_bio_is_write(struct bio *bio);
-void dcssblk_rs_bio_io_error(struct bio *bio);
-void *dcssblk_rs_bvec_virt(struct bio_vec *bv);
-void *dcssblk_rs_phys_to_virt(unsigned long phys);
 
 const char *dcssblk_rs_segments_param(void)
 {
@@ -80,7 +57,7 @@ static struct attribute *dcssblk_rs_root_attrs[] = {
 static const struct attribute_group dcssblk_rs_root_group = {
 	.attrs = dcssblk_rs_root_attrs,
 };
-const struct attribute_group *dcssblk_rs_root_groups[] = {
+const struct attribute_group *dcssblk_rs_root_groups[2] = {
 	&dcssblk_rs_root_group,
 	NULL,
 };
@@ -123,7 +100,7 @@ static struct attribute *dcssblk_rs_dev_attrs[] = {
 static const struct attribute_group dcssblk_rs_dev_group = {
 	.attrs = dcssblk_rs_dev_attrs,
 };
-const struct attribute_group *dcssblk_rs_dev_groups[] = {
+const struct attribute_group *dcssblk_rs_dev_groups[2] = {
 	&dcssblk_rs_dev_group,
 	NULL,
 };
@@ -147,13 +124,22 @@ struct gendisk *dcssblk_rs_alloc_disk(unsigned int logical_block_size, bool dax)
 	return blk_alloc_disk(&lim, NUMA_NO_NODE);
 }
 
-/* One step of bio_for_each_segment(): false once the iterator is exhausted. */
-bool dcssblk_rs_bio_next_segment(struct bio *bio, struct bvec_iter *iter, struct bio_vec *bv)
+/*
+ * One step of bio_for_each_segment(): the segment's kernel address and length (s390 has no
+ * highmem), or false once the iterator is exhausted. One call per segment keeps the I/O path's
+ * cost near C's: bio_iter_iovec, bio_advance_iter_single and bvec_virt are static inlines.
+ */
+bool dcssblk_rs_bio_next_segment(struct bio *bio, struct bvec_iter *iter, void **virt,
+				 unsigned int *len)
 {
-	if (!iter->bi_size)
+	struct bio_vec bv;
+
+	if (!bio_has_data(bio) || !iter->bi_size)
 		return false;
-	*bv = bio_iter_iovec(bio, *iter);
-	bio_advance_iter_single(bio, iter, bv->bv_len);
+	bv = bio_iter_iovec(bio, *iter);
+	bio_advance_iter_single(bio, iter, bv.bv_len);
+	*virt = bvec_virt(&bv);
+	*len = bv.bv_len;
 	return true;
 }
 
@@ -165,11 +151,6 @@ bool dcssblk_rs_bio_is_write(struct bio *bio)
 void dcssblk_rs_bio_io_error(struct bio *bio)
 {
 	bio_io_error(bio);
-}
-
-void *dcssblk_rs_bvec_virt(struct bio_vec *bv)
-{
-	return bvec_virt(bv);
 }
 
 void *dcssblk_rs_phys_to_virt(unsigned long phys)

@@ -24,18 +24,18 @@ use kernel::{
     sync::aref::ARef, //
 };
 
-extern "C" {
-    /// `{ &dcssblk_rs_root_group, NULL }` in `glue.c`: the `add` and `remove` attributes.
-    static dcssblk_rs_root_groups: *const bindings::attribute_group;
-    /// `{ &dcssblk_rs_dev_group, NULL }` in `glue.c`: `shared`, `save` and `seglist`.
-    static dcssblk_rs_dev_groups: *const bindings::attribute_group;
-}
+/// `dcssblk_rs_root_groups`: `add` and `remove`; `dcssblk_rs_dev_groups`: `shared`, `save` and
+/// `seglist` (NULL-terminated tables in `glue.c`).
+use crate::abstractions::bindings::{
+    dcssblk_rs_dev_groups,
+    dcssblk_rs_root_groups, //
+};
 
 /// The attribute groups of a segment device, for `struct device.groups`.
 pub(crate) fn device_groups() -> *mut *const bindings::attribute_group {
     // The C array decays to a pointer to its first element; the driver core never writes
     // through it despite the non-const field type.
-    (&raw const dcssblk_rs_dev_groups).cast_mut()
+    (&raw const dcssblk_rs_dev_groups).cast_mut().cast()
 }
 
 /// `/sys/devices/dcssblk`, the parent of all segment devices; unregistered on drop.
@@ -78,7 +78,7 @@ impl RootDevice {
     pub(crate) fn add_files(&self) -> Result {
         // SAFETY: The device is registered; the group array is static and NULL-terminated.
         to_result(unsafe {
-            bindings::device_add_groups(self.as_raw(), &raw const dcssblk_rs_root_groups)
+            bindings::device_add_groups(self.as_raw(), (&raw const dcssblk_rs_root_groups).cast())
         })
     }
 

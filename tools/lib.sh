@@ -12,9 +12,13 @@ die() { log "error: $*"; exit 1; }
 make_checkout() { flock "$CACHE/make-checkout.lock" make -s -C "$TOP" "$@"; }
 # Serialises CPU-heavy steps (kernel, QEMU) across concurrent scripts: the machine has 2 cores.
 heavy() { local rc=0; exec 9>"$CACHE/heavy.lock"; flock 9; "$@" || rc=$?; exec 9>&-; return $rc; }
-# MODULE_SOURCES: the files a build of dcssblk_rs reads, for the cache keys of and the copies in
-# the scripts that build it outside the checkout (KUnit build, fleet image, broken-module test).
-MODULE_SOURCES=("$TOP"/*.rs "$TOP/glue.c" "$TOP/Kbuild")
+# MODULE_SOURCES: the files a build of dcssblk_rs reads (the driver's files at the top, the kernel
+# abstractions under abstractions/), for the cache keys of and the copies in the scripts that build
+# it outside the checkout (KUnit build, fleet image, Debian package, broken-module test).
+MODULE_SOURCES=("$TOP"/*.rs "$TOP/glue.c" "$TOP/glue.h" "$TOP/Kbuild" "$TOP/bindings/bindings_helper.h")
+while IFS= read -r f; do MODULE_SOURCES+=("$TOP/$f"); done < <(cd "$TOP" && find abstractions -name '*.rs' 2>/dev/null | LC_ALL=C sort)
+# copy_module_sources DEST: MODULE_SOURCES into DEST, keeping their folders
+copy_module_sources() { local dest; dest=$(realpath -m -- "$1"); (cd "$TOP" && cp --parents -- "${MODULE_SOURCES[@]#"$TOP"/}" "$dest"); }
 # The unpacked Debian linux-source for $KVER_WANT (fetched pinned from unstable, never installed).
 kernel_source() {
 	local dir=$CACHE/src/linux-source-$KVER_WANT deb

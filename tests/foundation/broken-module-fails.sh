@@ -4,7 +4,7 @@ set -euo pipefail
 . "$TOP/tools/lib.sh"
 kdir=$("$TOP/tools/build-kernel" ${DCSS_KERNEL:-})
 mkdir "$T/broken"
-cp "${MODULE_SOURCES[@]}" "$T/broken/"
+copy_module_sources "$T/broken/"
 grep -q 'fn init(_module: &.static ThisModule) -> Result<Self> {' "$T/broken/dcssblk_rs.rs"
 sed -i '/fn init(_module: &.static ThisModule) -> Result<Self> {/a\        #[allow(unreachable_code)]\n        return Err(kernel::error::code::EINVAL);' \
 	"$T/broken/dcssblk_rs.rs"
