@@ -134,13 +134,19 @@ bool dcssblk_rs_bio_next_segment(struct bio *bio, struct bvec_iter *iter, void *
 {
 	struct bio_vec bv;
 
-	if (!bio_has_data(bio) || !iter->bi_size)
+	if (!iter->bi_size)
 		return false;
 	bv = bio_iter_iovec(bio, *iter);
 	bio_advance_iter_single(bio, iter, bv.bv_len);
 	*virt = bvec_virt(&bv);
 	*len = bv.bv_len;
 	return true;
+}
+
+/* False for a bio that has a size but no pages (discard, write-zeroes). */
+bool dcssblk_rs_bio_has_data(struct bio *bio)
+{
+	return bio_has_data(bio);
 }
 
 bool dcssblk_rs_bio_is_write(struct bio *bio)

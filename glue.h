@@ -17,6 +17,7 @@ const char *dcssblk_rs_segments_param(void);
 struct gendisk *dcssblk_rs_alloc_disk(unsigned int logical_block_size, bool dax);
 bool dcssblk_rs_bio_next_segment(struct bio *bio, struct bvec_iter *iter, void **virt,
 				 unsigned int *len);
+bool dcssblk_rs_bio_has_data(struct bio *bio);
 bool dcssblk_rs_bio_is_write(struct bio *bio);
 void dcssblk_rs_bio_io_error(struct bio *bio);
 void *dcssblk_rs_phys_to_virt(unsigned long phys);
