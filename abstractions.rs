@@ -7,5 +7,8 @@
 
 pub(crate) mod bindings;
 pub(crate) mod block;
+pub(crate) mod dax;
+pub(crate) mod device;
 pub(crate) mod extmem;
+pub(crate) mod memdisk;
 pub(crate) mod memory;

@@ -53,13 +53,27 @@ macro_rules! dcss_err {
 }
 
 mod abstractions;
-mod dax;
 mod segment;
 mod sysfs;
 
 use abstractions::{
     bindings as glue,
-    block::bio::Bio,
+    block::{
+        bio::Bio,
+        gen_disk::{
+            GenDiskBuilder,
+            Operations,
+            ParentDevice,
+            Vtable, //
+        },
+        major::Major, //
+    },
+    dax,
+    device::{
+        AttributeTarget,
+        RootDevice,
+        RunningStore, //
+    },
     extmem::{
         AccessMode,
         Extent,
@@ -68,19 +82,16 @@ use abstractions::{
         SegmentName,
         SegmentType, //
     },
+    memdisk::MemoryDisk,
     memory::MappedRange, //
 };
 use core::ptr::{
     self,
     NonNull, //
 };
-use dax::Dax;
 use kernel::{
     bindings,
-    error::{
-        from_err_ptr,
-        to_result, //
-    },
+    error::to_result,
     ffi::CStr,
     page::PAGE_SIZE,
     prelude::*,
@@ -117,8 +128,8 @@ const DCSSBLK_NAME: &CStr = c"dcssblk";
 /// Logical block size: the driver transfers whole 4 KiB pages only.
 const BLOCK_SIZE: u32 = 4096;
 
-/// One minor per disk; partitions are not supported (`GENHD_FL_NO_PART`).
-const MINORS_PER_DISK: i32 = 1;
+/// The block callbacks of every segment device's disk.
+static FOPS: Vtable<DcssOps> = Vtable::new(&THIS_MODULE);
 
 kernel::sync::global_lock! {
     // SAFETY: Initialized in the module initializer before the sysfs files that use it exist.
@@ -199,8 +210,8 @@ fn lowest_free_minor(in_use: impl Fn(u32) -> bool) -> Result<u32> {
 struct DcssblkModule {
     // Field order is drop order: sysfs root first (as `dcssblk_exit`), then the major, then what
     // the registry allocated, then the wait for the last device frees.
-    _root: sysfs::RootDevice,
-    _major: BlockMajor,
+    _root: RootDevice,
+    _major: Major,
     _registry: RegistryMemory,
     _free_barrier: FreeBarrier,
 }
@@ -241,11 +252,16 @@ impl kernel::Module for DcssblkModule {
         let free_barrier = FreeBarrier;
         let registry = RegistryMemory;
         // The major and the root device are known before `add` exists.
-        let major = BlockMajor::register()?;
-        DEVICES.lock().major = major.0;
-        let root = sysfs::RootDevice::register()?;
+        let major = Major::register(DCSSBLK_NAME)?;
+        DEVICES.lock().major = major.number();
+        let root = RootDevice::register(DCSSBLK_NAME, &THIS_MODULE).inspect_err(|err| {
+            if *err == EEXIST {
+                dcss_err!("/sys/devices/dcssblk exists already; is the dcssblk module loaded?\n");
+            }
+        })?;
         DEVICES.lock().root = root.as_raw();
-        root.add_files()?;
+        // From here on devices can be added.
+        root.add_groups(&sysfs::ROOT_GROUPS)?;
         // SAFETY: The parameter buffer is NUL-terminated (`module_param_string` keeps the last
         // byte zero) and is never written after module load.
         let param = unsafe { CStr::from_char_ptr(glue::dcssblk_rs_segments_param()) };
@@ -256,25 +272,6 @@ impl kernel::Module for DcssblkModule {
             _registry: registry,
             _free_barrier: free_barrier,
         })
-    }
-}
-
-/// A dynamically allocated block major named `dcssblk`; unregistered on drop.
-struct BlockMajor(u32);
-
-impl BlockMajor {
-    fn register() -> Result<Self> {
-        // SAFETY: The name is a NUL-terminated static string; no probe callback.
-        let rc = unsafe { bindings::__register_blkdev(0, DCSSBLK_NAME.as_char_ptr(), None) };
-        to_result(rc)?;
-        Ok(Self(rc.unsigned_abs()))
-    }
-}
-
-impl Drop for BlockMajor {
-    fn drop(&mut self) {
-        // SAFETY: The major was registered under this name by `register`.
-        unsafe { bindings::unregister_blkdev(self.0, DCSSBLK_NAME.as_char_ptr()) };
     }
 }
 
@@ -384,6 +381,9 @@ pub(crate) struct DcssDevice {
 /// The parts of a device that change after `add`.
 #[derive(Default)]
 struct DeviceState {
+    /// Set once the device is fully added; taken when it is removed. Declared before
+    /// `segments`, so that the disk would go first even if it were dropped here.
+    resources: Option<Resources>,
     /// In the order given at `add`.
     segments: KVec<Segment>,
     /// Number of openers. Counted under the registry lock, like every check of it: `remove`,
@@ -392,15 +392,12 @@ struct DeviceState {
     openers: u32,
     /// Save when the last opener closes.
     save_pending: bool,
-    /// Set once the device is fully added; taken when it is removed.
-    resources: Option<Resources>,
 }
 
 /// What a device registers with other subsystems. Only ever taken apart by [`detach`], which
 /// orders their teardown (see [`Detached`]).
 struct Resources {
-    dax: Option<Dax>,
-    disk: Disk,
+    disk: MemoryDisk<DcssOps>,
     registration: Registration,
 }
 
@@ -422,6 +419,17 @@ unsafe impl AlwaysRefCounted for DcssDevice {
     unsafe fn dec_ref(obj: NonNull<Self>) {
         // SAFETY: The caller owns a reference, so the object is alive.
         unsafe { bindings::put_device(obj.as_ref().dev.get()) };
+    }
+}
+
+// SAFETY: Only segment devices carry attributes whose target is `DcssDevice`: `DEVICE_GROUPS`
+// is set by `DcssDevice::new` alone, on the `dev` field of a `DcssDevice`, which lives as long as
+// that `struct device` (its release callback frees it).
+unsafe impl AttributeTarget for DcssDevice {
+    unsafe fn from_raw_device<'a>(dev: *mut bindings::device) -> &'a Self {
+        // SAFETY: `dev` is the `dev` field of a live `DcssDevice` (see above), for `'a` by the
+        // caller's guarantee.
+        unsafe { &*kernel::container_of!(Opaque::cast_from(dev), Self, dev) }
     }
 }
 
@@ -472,7 +480,7 @@ impl DcssDevice {
         let dev = unsafe {
             let dev = (*raw).dev.get();
             (*dev).release = Some(Self::release);
-            (*dev).groups = sysfs::device_groups();
+            (*dev).groups = sysfs::DEVICE_GROUPS.as_raw();
             (*dev).parent = parent;
             bindings::device_initialize(dev);
             dev
@@ -525,30 +533,6 @@ impl DcssDevice {
         unsafe { bindings::module_put(THIS_MODULE.as_ptr()) };
     }
 
-    /// The segment device owning `dev`.
-    ///
-    /// # Safety
-    ///
-    /// `dev` must be the `struct device` of a live [`DcssDevice`] for the returned lifetime.
-    pub(crate) unsafe fn from_raw<'a>(dev: *mut bindings::device) -> &'a Self {
-        // SAFETY: Per the safety requirements.
-        unsafe { &*kernel::container_of!(Opaque::cast_from(dev), Self, dev) }
-    }
-
-    /// The segment device behind a gendisk of ours.
-    ///
-    /// # Safety
-    ///
-    /// `disk` must be a live gendisk created by [`Disk::alloc`] and added by [`Disk::add`], for
-    /// the returned lifetime.
-    unsafe fn from_disk<'a>(disk: *mut bindings::gendisk) -> Option<&'a Self> {
-        // SAFETY: Per the safety requirements `disk` is live.
-        let private = unsafe { (*disk).private_data };
-        // SAFETY: `private_data` holds the disk's own reference on the device (`Disk::add`),
-        // given back only when the disk is freed (`dcssblk_rs_free_disk`).
-        unsafe { private.cast::<Self>().as_ref() }
-    }
-
     fn as_raw(&self) -> *mut bindings::device {
         self.dev.get()
     }
@@ -590,116 +574,18 @@ impl Registration {
     }
 }
 
+// SAFETY: By the type invariant the device is added until the registration is dropped, which
+// cannot happen while it is borrowed.
+unsafe impl ParentDevice for Registration {
+    fn as_raw_device(&self) -> *mut bindings::device {
+        self.dev.as_ptr()
+    }
+}
+
 impl Drop for Registration {
     fn drop(&mut self) {
         // SAFETY: By the type invariant the device is live and added.
         unsafe { bindings::device_del(self.dev.as_ptr()) };
-    }
-}
-
-/// A bio-based gendisk; deleted (if added) and put on drop.
-///
-/// # Invariants
-///
-/// `gd` holds a reference from `blk_alloc_disk`; `added` says whether `device_add_disk`
-/// succeeded.
-struct Disk {
-    gd: NonNull<bindings::gendisk>,
-    added: bool,
-}
-
-// SAFETY: gendisks may be used and released from any thread.
-unsafe impl Send for Disk {}
-
-impl Disk {
-    /// Allocates a disk of `sectors` capacity; with a DAX-capable queue only if `dax`.
-    fn alloc(dax: bool, sectors: u64) -> Result<Self> {
-        // SAFETY: Plain allocation; error pointers become `Err`.
-        let gd = from_err_ptr(unsafe { glue::dcssblk_rs_alloc_disk(BLOCK_SIZE, dax) })?;
-        // INVARIANT: `blk_alloc_disk` succeeded.
-        let disk = Self {
-            gd: NonNull::new(gd).ok_or(ENOMEM)?,
-            added: false,
-        };
-        // SAFETY: `gd` is a fresh, unshared gendisk.
-        unsafe {
-            (*gd).minors = MINORS_PER_DISK;
-            (*gd).fops = &raw const glue::dcssblk_rs_fops;
-            (*gd).flags |= bindings::GENHD_FL_NO_PART as c_int;
-            bindings::set_capacity(gd, sectors);
-        }
-        Ok(disk)
-    }
-
-    /// Sets the device number and the matching name `dcssblk<minor>`.
-    fn set_number(&mut self, major: u32, minor: u32) -> Result {
-        let mut name = [0u8; 32];
-        let len = {
-            // Leaves room for the terminating NUL.
-            let mut f = kernel::str::Formatter::new(&mut name[..31]);
-            core::fmt::Write::write_fmt(&mut f, format_args!("dcssblk{minor}"))
-                .map_err(|_| EINVAL)?;
-            f.bytes_written()
-        };
-        let gd = self.gd.as_ptr();
-        // SAFETY: `gd` is valid and not yet added, so nobody else looks at these fields.
-        unsafe {
-            (*gd).major = c_int::try_from(major)?;
-            (*gd).first_minor = c_int::try_from(minor)?;
-            ptr::copy_nonoverlapping(name.as_ptr(), (*gd).disk_name.as_mut_ptr(), len + 1);
-        }
-        Ok(())
-    }
-
-    fn as_raw(&self) -> NonNull<bindings::gendisk> {
-        self.gd
-    }
-
-    /// Makes the disk visible as child of `device`, which serves its I/O.
-    ///
-    /// The disk keeps a reference on the device in `private_data` until it is freed: an opener
-    /// may still close it, and so reach the device, after `del_gendisk()` has dropped the
-    /// reference on its parent.
-    fn add(&mut self, device: &DcssDevice) -> Result {
-        let reference = ARef::into_raw(ARef::from(device));
-        let gd = self.gd.as_ptr();
-        // SAFETY: `gd` is valid and not added; the device is registered.
-        let result = unsafe {
-            (*gd).private_data = reference.as_ptr().cast();
-            to_result(bindings::device_add_disk(
-                device.as_raw(),
-                gd,
-                ptr::null_mut(),
-            ))
-        };
-        if let Err(err) = result {
-            // SAFETY: A disk that was not added is freed without `free_disk`, so the reference
-            // taken above is still ours; nobody else saw `private_data`.
-            unsafe {
-                (*gd).private_data = ptr::null_mut();
-                drop(ARef::from_raw(reference));
-            }
-            return Err(err);
-        }
-        self.added = true;
-        Ok(())
-    }
-
-    fn set_read_only(&self, read_only: bool) {
-        // SAFETY: `gd` is valid.
-        unsafe { bindings::set_disk_ro(self.gd.as_ptr(), read_only) };
-    }
-}
-
-impl Drop for Disk {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant `gd` is valid, added iff `added`, and ours to put.
-        unsafe {
-            if self.added {
-                bindings::del_gendisk(self.gd.as_ptr());
-            }
-            bindings::put_disk(self.gd.as_ptr());
-        }
     }
 }
 
@@ -711,8 +597,7 @@ impl Drop for Disk {
 /// `open_mutex`, under which our `release` takes the registry lock; and [`ReleaseHold`] takes it.
 struct Detached {
     // Field order is drop order, after `release_disk` (see `Drop`).
-    disk: Option<Disk>,
-    dax: Option<Dax>,
+    disk: Option<MemoryDisk<DcssOps>>,
     segments: KVec<Segment>,
     _registration: Option<Registration>,
     _hold: ReleaseHold,
@@ -720,15 +605,10 @@ struct Detached {
 }
 
 impl Detached {
-    /// Deletes the disk and unloads the segments. DAX access ends before the disk is deleted,
-    /// its page map (the segments' kernel mapping) only after: `del_gendisk()` waits for bios in
-    /// flight.
+    /// Deletes the disk (with its DAX set-up, in the order [`MemoryDisk`] keeps), then unloads
+    /// the segments.
     fn release_disk(&mut self) {
-        if let Some(dax) = &mut self.dax {
-            dax.shut_down();
-        }
         self.disk = None;
-        self.dax = None;
         self.segments = KVec::new();
     }
 }
@@ -793,17 +673,12 @@ fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
     let device = registry.devices.remove(index).map_err(|_| EINVAL)?;
     let state = device.state.as_mut(registry);
     let segments = core::mem::take(&mut state.segments);
-    let (dax, disk, registration) = match state.resources.take() {
-        Some(Resources {
-            dax,
-            disk,
-            registration,
-        }) => (dax, Some(disk), Some(registration)),
-        None => (None, None, None),
+    let (disk, registration) = match state.resources.take() {
+        Some(Resources { disk, registration }) => (Some(disk), Some(registration)),
+        None => (None, None),
     };
     Ok(Detached {
         disk,
-        dax,
         segments,
         _registration: registration,
         // Created only here, after the last fallible step, so no error above drops it (taking
@@ -815,31 +690,11 @@ fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
 
 /// Who asks for a device change: a store to one of that device's own sysfs attributes (which
 /// must then remove itself with `device_remove_file_self`), or the module (`segments=`).
-pub(crate) enum Caller {
+pub(crate) enum Caller<'a> {
     /// A store to this attribute of the device.
-    Attribute(RunningStore),
+    Attribute(RunningStore<'a, DcssDevice>),
     /// The module itself.
     Kernel,
-}
-
-/// A sysfs attribute whose `store` callback is running on a segment device.
-///
-/// # Invariants
-///
-/// `attr` is that attribute, and the store is running on the device this token is used with.
-pub(crate) struct RunningStore {
-    attr: *const bindings::device_attribute,
-}
-
-impl RunningStore {
-    /// # Safety
-    ///
-    /// `attr` must be the attribute whose store callback is running, and the token may only be
-    /// used, during that callback, with the device the store is for.
-    pub(crate) unsafe fn new(attr: *const bindings::device_attribute) -> Self {
-        // INVARIANT: Per the safety requirements.
-        Self { attr }
-    }
 }
 
 impl Detached {
@@ -847,14 +702,13 @@ impl Detached {
     ///
     /// Deleting a device waits for its running attribute callbacks, so the running store first
     /// gives up its active reference (`device_remove_file_self`); the rest is as on drop.
-    fn finish_from(mut self, store: RunningStore) {
+    fn finish_from(mut self, store: RunningStore<'_, DcssDevice>) {
         self.release_disk();
-        // SAFETY: By the invariant of `RunningStore`, `store.attr` is running on this device.
         // Whether this call removed the attribute or a concurrent self-removal of the same
-        // attribute did (`false`), it is removed and drained of other callbacks when this
-        // returns, and this store no longer counts as active: deleting the device below cannot
-        // wait for it. (The C driver leaks the device in the `false` case.)
-        let _ = unsafe { bindings::device_remove_file_self(self.device.as_raw(), store.attr) };
+        // attribute did, it is removed and drained of other callbacks when this returns, and
+        // this store no longer counts as active: deleting the device below cannot wait for it.
+        // (The C driver leaks the device when another removal came first.)
+        store.remove_self(&self.device);
     }
 }
 
@@ -907,7 +761,11 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     let with_dax = dax::is_dax_capable(start, end);
     let size = end - start + 1;
     let input_name = BStr::from_bytes(text);
-    let mut disk = Disk::alloc(with_dax, size >> bindings::SECTOR_SHIFT)?;
+    let mut gen_disk = GenDiskBuilder::new()
+        .logical_block_size(BLOCK_SIZE)?
+        .capacity_sectors(size >> bindings::SECTOR_SHIFT)
+        .dax(with_dax)
+        .build(&FOPS)?;
     dcss_info!(
         "Loaded {} with total size {} bytes and capacity {} sectors\n",
         input_name,
@@ -926,7 +784,7 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
         registry.devices.iter().any(|d| d.minor == minor)
             || registry.releasing.iter().any(|r| r.minor == minor)
     })?;
-    disk.set_number(registry.major, minor)?;
+    gen_disk.set_number(registry.major, minor, format_args!("dcssblk{minor}"))?;
     let device = building.device.insert(DcssDevice::new(
         first.name,
         start,
@@ -938,11 +796,14 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     building.registration = Some(Registration::add(device)?);
     // Allocated before DAX is set up, so only `disk.add` can fail after it.
     registry.devices.reserve(1, GFP_KERNEL)?;
+    // SAFETY: The segments stay loaded at `start..=end` until the disk is dropped: if this `add`
+    // fails, `building` goes before `segments` (declared earlier); once added, the disk is
+    // dropped before the segments by `DeviceState` (field order) and `Detached`. A `shared`
+    // switch reloads them at the same address, only while the disk has no opener.
+    let disk = building
+        .disk
+        .insert(unsafe { MemoryDisk::new(gen_disk, start, end, with_dax)? });
     if with_dax {
-        // SAFETY: `disk` stays valid until DAX is shut down: here it is declared before
-        // `building` (dropped after it if `add` fails), and `Detached` shuts DAX down before
-        // it deletes the disk.
-        building.dax = Some(unsafe { Dax::new(start, end, disk.as_raw())? });
         dcss_info!("DAX support enabled for DCSS {}\n", input_name);
     } else {
         dcss_info!(
@@ -951,11 +812,14 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
             bindings::SUBSECTION_SIZE
         );
     }
-    disk.add(device)?;
+    disk.add(
+        building.registration.as_ref().ok_or(EINVAL)?,
+        ARef::from(&**device),
+    )?;
     // Nothing can fail from here on.
     disk.set_read_only(device.is_read_only());
     let Building {
-        dax,
+        disk: Some(disk),
         registration: Some(registration),
         device: Some(device),
     } = building
@@ -964,11 +828,7 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     };
     let state = device.state.as_mut(&mut registry);
     state.segments = segments;
-    state.resources = Some(Resources {
-        dax,
-        disk,
-        registration,
-    });
+    state.resources = Some(Resources { disk, registration });
     registry.devices.push(device, GFP_KERNEL)?;
     Ok(())
 }
@@ -976,7 +836,7 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
 /// The parts of a device `add` has set up so far; dropped in field order if it fails.
 #[derive(Default)]
 struct Building {
-    dax: Option<Dax>,
+    disk: Option<MemoryDisk<DcssOps>>,
     registration: Option<Registration>,
     device: Option<ARef<DcssDevice>>,
 }
@@ -1046,7 +906,7 @@ fn registry_index(registry: &RegistryGuard, device: &DcssDevice) -> Option<usize
 }
 
 /// `shared` store: reloads every segment shared (`Some(true)`) or exclusive-writable.
-pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller) -> Result {
+pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller<'_>) -> Result {
     let mut registry = DEVICES.lock();
     if device.state.as_ref(&registry).openers != 0 {
         return Err(EBUSY);
@@ -1148,72 +1008,48 @@ pub(crate) fn for_each_segment_name(device: &DcssDevice, mut f: impl FnMut(&Segm
 // Block device operations (the table is `dcssblk_rs_fops` in `glue.c`)
 // ---------------------------------------------------------------------------------------------
 
-/// `block_device_operations.open`: counts openers, under the registry lock, so that `remove`,
-/// `shared` and `save` see every opener or none while they act. A device already taken off the
-/// registry (its segments are being unloaded) cannot be opened: `ENXIO`, as for a deleted disk.
-///
-/// # Safety
-///
-/// Called by the block layer for one of our disks.
-#[no_mangle]
-unsafe extern "C" fn dcssblk_rs_open(
-    disk: *mut bindings::gendisk,
-    _mode: bindings::blk_mode_t,
-) -> c_int {
-    // SAFETY: `disk` is one of ours and live during the call.
-    let Some(device) = (unsafe { DcssDevice::from_disk(disk) }) else {
-        return ENODEV.to_errno();
-    };
-    // Lock order: the disk's `open_mutex` (held by the caller), then the registry; nothing
-    // takes them the other way round (see `Detached`).
-    let mut registry = DEVICES.lock();
-    if registry_index(&registry, device).is_none() {
-        return ENXIO.to_errno();
-    }
-    device.state.as_mut(&mut registry).openers += 1;
-    0
-}
+/// The block callbacks of a segment device's disk.
+struct DcssOps;
 
-/// `block_device_operations.release`: on the last close, runs a pending save.
-///
-/// # Safety
-///
-/// Called by the block layer for one of our disks.
-#[no_mangle]
-unsafe extern "C" fn dcssblk_rs_release(disk: *mut bindings::gendisk) {
-    // SAFETY: `disk` is one of ours and live during the call.
-    let Some(device) = (unsafe { DcssDevice::from_disk(disk) }) else {
-        return;
-    };
-    let mut registry = DEVICES.lock();
-    let state = device.state.as_mut(&mut registry);
-    // Every release pairs with a successful open, which counted (the block layer guarantees it;
-    // a test build checks it, a production one does not wrap around).
-    debug_assert!(state.openers > 0, "release without an open");
-    state.openers = state.openers.saturating_sub(1);
-    if state.openers == 0 && state.save_pending {
-        dcss_info!(
-            "Device {} has become idle and is being saved now\n",
-            device.name
-        );
-        save_segments(&state.segments);
-        state.save_pending = false;
-    }
-}
+#[vtable]
+impl Operations for DcssOps {
+    type Data = DcssDevice;
 
-/// `block_device_operations.free_disk`: gives back the disk's reference on its device.
-///
-/// # Safety
-///
-/// Called by the block layer once, when a disk of ours that was added is freed.
-#[no_mangle]
-unsafe extern "C" fn dcssblk_rs_free_disk(disk: *mut bindings::gendisk) {
-    // SAFETY: `disk` is live during the call.
-    let private = unsafe { (*disk).private_data }.cast::<DcssDevice>();
-    if let Some(device) = NonNull::new(private) {
-        // SAFETY: An added disk holds one reference in `private_data` (`Disk::add`); this is
-        // the only place that gives it back.
-        drop(unsafe { ARef::from_raw(device) });
+    fn submit_bio(device: &DcssDevice, bio: Bio) {
+        let result = transfer(device, &bio);
+        bio.end(result);
+    }
+
+    /// Counts openers, under the registry lock, so that `remove`, `shared` and `save` see every
+    /// opener or none while they act. A device already taken off the registry (its segments are
+    /// being unloaded) cannot be opened: `ENXIO`, as for a deleted disk.
+    fn open(device: &DcssDevice) -> Result {
+        // Lock order: the disk's `open_mutex` (held by the caller), then the registry; nothing
+        // takes them the other way round (see `Detached`).
+        let mut registry = DEVICES.lock();
+        if registry_index(&registry, device).is_none() {
+            return Err(ENXIO);
+        }
+        device.state.as_mut(&mut registry).openers += 1;
+        Ok(())
+    }
+
+    /// On the last close, runs a pending save.
+    fn release(device: &DcssDevice) {
+        let mut registry = DEVICES.lock();
+        let state = device.state.as_mut(&mut registry);
+        // Every release pairs with a successful open, which counted (the block layer guarantees
+        // it; a test build checks it, a production one does not wrap around).
+        debug_assert!(state.openers > 0, "release without an open");
+        state.openers = state.openers.saturating_sub(1);
+        if state.openers == 0 && state.save_pending {
+            dcss_info!(
+                "Device {} has become idle and is being saved now\n",
+                device.name
+            );
+            save_segments(&state.segments);
+            state.save_pending = false;
+        }
     }
 }
 
@@ -1261,25 +1097,6 @@ fn transfer(device: &DcssDevice, bio: &Bio) -> Result {
         return Err(EIO);
     }
     Ok(())
-}
-
-/// `block_device_operations.submit_bio`.
-///
-/// # Safety
-///
-/// Called by the block layer with a live bio for one of our disks.
-#[no_mangle]
-unsafe extern "C" fn dcssblk_rs_submit_bio(bio: *mut bindings::bio) {
-    let Some(raw) = NonNull::new(bio) else {
-        return;
-    };
-    // SAFETY: The block layer hands over a live bio for one of our disks.
-    let bio = unsafe { Bio::from_raw(raw) };
-    // SAFETY: The bio is for one of our disks, live during the call.
-    let result = unsafe { DcssDevice::from_disk(bio.disk()) }
-        .ok_or(EIO)
-        .and_then(|device| transfer(device, &bio));
-    bio.end(result);
 }
 
 #[cfg(dcssblk_kunit)]

@@ -4,3 +4,5 @@
 //! serves blk-mq drivers only; a memory-backed disk is bio-based, like `brd` and the C dcssblk.
 
 pub(crate) mod bio;
+pub(crate) mod gen_disk;
+pub(crate) mod major;

@@ -9,3 +9,6 @@
 #include <asm/extmem.h>
 #include <linux/dax.h>
 #include "../glue.h"
+
+/* Macros bindgen cannot evaluate on their own (casts), as the kernel crate's RUST_CONST_HELPER_. */
+const blk_features_t DCSSBLK_RS_BLK_FEAT_DAX = BLK_FEAT_DAX;

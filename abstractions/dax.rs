@@ -1,16 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! DAX (direct access) for segments aligned to memory-hotplug subsections.
+//! DAX (direct access) for a range of the kernel's identity mapping that lies outside RAM, aligned
+//! to memory-hotplug subsections.
 //!
 //! C headers: [`include/linux/dax.h`](srctree/include/linux/dax.h),
 //! [`include/linux/memremap.h`](srctree/include/linux/memremap.h)
 //!
-//! A DAX-capable device needs `struct page`s for its range (a `MEMORY_DEVICE_FS_DAX` page map),
-//! a `dax_device` whose `direct_access` translates page offsets into the segment's kernel
+//! A DAX-capable disk needs `struct page`s for its range (a `MEMORY_DEVICE_FS_DAX` page map),
+//! a `dax_device` whose `direct_access` translates page offsets into the range's kernel
 //! mapping, and a host entry linking that `dax_device` to the gendisk. [`Dax`] owns all three and
 //! tears them down in reverse order: host entry, `dax_device`, page map. The first two go before
 //! the gendisk is deleted ([`Dax::shut_down`]), the page map only after: unmapping it removes the
-//! segment's kernel mapping (s390 `arch_remove_memory()`), which bios may use until then.
+//! range's kernel mapping (s390 `arch_remove_memory()`), which bios may use until then.
+//! [`crate::abstractions::memdisk::MemoryDisk`] keeps that order.
 
 use core::ptr::{
     self,
@@ -38,22 +40,24 @@ use kernel::{
 
 // The DAX functions `drivers/dax/super.c` exports with `CONFIG_DAX` and `CONFIG_FS_DAX` (which
 // dcssblk requires; without them `linux/dax.h` has only inline stubs, bindgen binds nothing and
-// the build fails), and the operations table in `glue.c`.
+// the build fails).
 use crate::abstractions::bindings::{
     alloc_dax,
+    dax_access_mode,
     dax_access_mode_DAX_ACCESS,
     dax_add_host,
     dax_device,
     dax_direct_access,
     dax_flush,
+    dax_get_private,
+    dax_operations,
     dax_remove_host,
-    dcssblk_rs_dax_ops,
     kill_dax,
     put_dax,
     set_dax_synchronous, //
 };
 
-/// Whether a segment range (`end` inclusive) can get DAX: both `start` and `end + 1` must be
+/// Whether a range (`end` inclusive) can get DAX: both `start` and `end + 1` must be
 /// aligned to a memory-hotplug subsection (`SUBSECTION_SIZE`, 2 MiB), the granularity
 /// `memremap_pages()` works in.
 pub(crate) fn is_dax_capable(start: u64, end: u64) -> bool {
@@ -62,7 +66,7 @@ pub(crate) fn is_dax_capable(start: u64, end: u64) -> bool {
         .is_some_and(|limit| start % subsection == 0 && limit % subsection == 0)
 }
 
-/// `struct page`s for a segment's range (`memremap_pages(MEMORY_DEVICE_FS_DAX)`); also the
+/// `struct page`s for a range (`memremap_pages(MEMORY_DEVICE_FS_DAX)`); also the
 /// `dax_device`'s private data, since it knows the range.
 ///
 /// # Invariants
@@ -142,14 +146,10 @@ impl DaxDevice {
     ///
     /// `pages` must stay at its address until the returned object is dropped.
     unsafe fn new(pages: &PageMap) -> Result<Self> {
-        // SAFETY: `dcssblk_rs_dax_ops` is a static table; the private pointer stays valid per
-        // the caller's guarantee, and the callbacks only read it.
-        let raw = from_err_ptr(unsafe {
-            alloc_dax(
-                ptr::from_ref(pages).cast_mut().cast(),
-                &raw const dcssblk_rs_dax_ops,
-            )
-        })?;
+        // SAFETY: `OPS` is a static table; the private pointer stays valid per the caller's
+        // guarantee, and the callbacks only read it.
+        let raw =
+            from_err_ptr(unsafe { alloc_dax(ptr::from_ref(pages).cast_mut().cast(), &OPS.0) })?;
         // INVARIANT: `alloc_dax` succeeded; error pointers were turned into `Err` above.
         let device = Self {
             raw: NonNull::new(raw).ok_or(ENOMEM)?,
@@ -209,13 +209,14 @@ pub(crate) struct Dax {
 unsafe impl Send for Dax {}
 
 impl Dax {
-    /// Sets up DAX for the segment range `start..=end` served by `disk`.
+    /// Sets up DAX for the range `start..=end` served by `disk`.
     ///
     /// # Safety
     ///
     /// `disk` must be a valid gendisk until [`Dax::shut_down`] is called or the returned
-    /// object is dropped, whichever comes first.
-    pub(crate) unsafe fn new(
+    /// object is dropped, whichever comes first; the range must stay mapped until the returned
+    /// object is dropped.
+    pub(super) unsafe fn new(
         start: u64,
         end: u64,
         disk: NonNull<bindings::gendisk>,
@@ -238,36 +239,52 @@ impl Dax {
 
     /// Unlinks the `dax_device` from the disk and kills it; call before the disk is deleted.
     /// The page map, and with it the segment's kernel mapping, stays until `self` is dropped.
-    pub(crate) fn shut_down(&mut self) {
+    pub(super) fn shut_down(&mut self) {
         self.host = None;
         self.device.kill();
     }
 }
 
-/// `dax_operations.direct_access`, reached through the trampoline in `glue.c`.
+/// The operations of every `dax_device` made here; the private data is its [`PageMap`].
+struct OpsTable(dax_operations);
+
+// SAFETY: Never written after it is built; the DAX core only reads it.
+unsafe impl Sync for OpsTable {}
+
+static OPS: OpsTable = OpsTable(dax_operations {
+    direct_access: Some(direct_access),
+    zero_page_range: Some(zero_page_range),
+    recovery_write: None,
+});
+
+/// `dax_operations.direct_access`.
 ///
 /// Like the C driver it ignores `nr_pages` and returns how many pages remain from `pgoff` to
-/// the end of the segment; the DAX core clamps that to `nr_pages`.
+/// the end of the range; the DAX core clamps that to `nr_pages`.
 ///
-/// `range` is `dax_get_private()`, which is null once `kill_dax()` has begun: the DAX core
-/// checks that the device is alive before it calls us, but `kill_dax()` clears that flag
-/// before it waits for callers already inside (SRCU), so such a caller gets null here, and
-/// `ENXIO` (what the DAX core answers for a dead device).
+/// `dax_get_private()` is null once `kill_dax()` has begun: the DAX core checks that the device
+/// is alive before it calls us, but `kill_dax()` clears that flag before it waits for callers
+/// already inside (SRCU), so such a caller gets null here, and `ENXIO` (what the DAX core
+/// answers for a dead device).
 ///
 /// # Safety
 ///
-/// `range` must be null or the private data given to `alloc_dax()`, a [`PageMap`] that is
-/// live until this returns: [`Dax`] drops it only after `kill_dax()`, which waits for running
-/// callers. `kaddr` and `pfn` must each be null or valid for a write.
-#[no_mangle]
-unsafe extern "C" fn dcssblk_rs_dax_direct_access(
-    range: *mut c_void,
+/// `dax_dev` is a `dax_device` made by [`DaxDevice::new`] and not yet put, whose private data
+/// is null or a [`PageMap`] that is live until this returns: [`Dax`] drops it only after
+/// `kill_dax()`, which waits for running callers. `kaddr` and `pfn` are each null or valid for
+/// a write.
+unsafe extern "C" fn direct_access(
+    dax_dev: *mut dax_device,
     pgoff: c_ulong,
+    _nr_pages: c_long,
+    _mode: dax_access_mode,
     kaddr: *mut *mut c_void,
     pfn: *mut c_ulong,
 ) -> c_long {
-    // SAFETY: Per the function's safety requirements `range` is null or a live `PageMap`.
-    let Some(pages) = (unsafe { range.cast::<PageMap>().as_ref() }) else {
+    // SAFETY: `dax_dev` is live (safety requirements).
+    let private = unsafe { dax_get_private(dax_dev) };
+    // SAFETY: Per the safety requirements the private data is null or a live `PageMap`.
+    let Some(pages) = (unsafe { private.cast::<PageMap>().as_ref() }) else {
         return ENXIO.to_errno() as c_long;
     };
     match pages.direct_access(pgoff) {
@@ -288,15 +305,14 @@ unsafe extern "C" fn dcssblk_rs_dax_direct_access(
 
 /// `dax_operations.zero_page_range`: zeroes `nr_pages` pages from `pgoff`.
 ///
-/// The device may be dying (see [`dcssblk_rs_dax_direct_access`]); `dax_direct_access()` then
+/// The device may be dying (see [`direct_access`]); `dax_direct_access()` then
 /// fails with `ENXIO`, which is returned.
 ///
 /// # Safety
 ///
 /// `dax_dev` must be a `dax_device` allocated by [`DaxDevice::new`] and not yet put, and the
 /// caller must hold `dax_read_lock()`, as the DAX core does around this callback.
-#[no_mangle]
-unsafe extern "C" fn dcssblk_rs_dax_zero_page_range(
+unsafe extern "C" fn zero_page_range(
     dax_dev: *mut dax_device,
     pgoff: c_ulong,
     nr_pages: usize,
