@@ -1005,7 +1005,7 @@ pub(crate) fn for_each_segment_name(device: &DcssDevice, mut f: impl FnMut(&Segm
 }
 
 // ---------------------------------------------------------------------------------------------
-// Block device operations (the table is `dcssblk_rs_fops` in `glue.c`)
+// Block device operations (the table is `FOPS`, a `gen_disk::Vtable`)
 // ---------------------------------------------------------------------------------------------
 
 /// The block callbacks of a segment device's disk.
