@@ -150,8 +150,8 @@ struct Registry {
     /// One entry per segment of each removed device still being torn down: its minor and
     /// segment names stay taken until then (see [`ReleaseHold`]).
     releasing: KVec<Releasing>,
-    /// The block major, set at module init.
-    major: u32,
+    /// The block major, registered at module init, unregistered at exit ([`RegistryMemory`]).
+    major: Option<Major>,
     /// `/sys/devices/dcssblk`, the parent of all devices; set at module init.
     root: *mut bindings::device,
 }
@@ -165,7 +165,7 @@ impl Registry {
         Self {
             devices: KVec::new(),
             releasing: KVec::new(),
-            major: 0,
+            major: None,
             root: ptr::null_mut(),
         }
     }
@@ -208,10 +208,9 @@ fn lowest_free_minor(in_use: impl Fn(u32) -> bool) -> Result<u32> {
 /// The module: the block major and the sysfs root. Devices pin the module (`try_module_get`),
 /// so none exist when it is dropped.
 struct DcssblkModule {
-    // Field order is drop order: sysfs root first (as `dcssblk_exit`), then the major, then what
+    // Field order is drop order: sysfs root first (as `dcssblk_exit`), then the major and what
     // the registry allocated, then the wait for the last device frees.
     _root: RootDevice,
-    _major: Major,
     _registry: RegistryMemory,
     _free_barrier: FreeBarrier,
 }
@@ -227,8 +226,9 @@ impl Drop for FreeBarrier {
     }
 }
 
-/// Frees the registry's vectors at module exit: [`DEVICES`] is a static, which is never dropped,
-/// so the buffers its vectors have grown would outlive the module unreferenced.
+/// Unregisters the block major and frees the registry's vectors at module exit: [`DEVICES`] is a
+/// static, which is never dropped, so the buffers its vectors have grown would outlive the module
+/// unreferenced.
 struct RegistryMemory;
 
 impl Drop for RegistryMemory {
@@ -237,6 +237,7 @@ impl Drop for RegistryMemory {
         // Empty by now: every device pins the module, and `add` went with the root device.
         registry.devices = KVec::new();
         registry.releasing = KVec::new();
+        registry.major = None;
     }
 }
 
@@ -252,8 +253,7 @@ impl kernel::Module for DcssblkModule {
         let free_barrier = FreeBarrier;
         let registry = RegistryMemory;
         // The major and the root device are known before `add` exists.
-        let major = Major::register(DCSSBLK_NAME)?;
-        DEVICES.lock().major = major.number();
+        DEVICES.lock().major = Some(Major::register(DCSSBLK_NAME)?);
         let root = RootDevice::register(DCSSBLK_NAME, &THIS_MODULE).inspect_err(|err| {
             if *err == EEXIST {
                 dcss_err!("/sys/devices/dcssblk exists already; is the dcssblk module loaded?\n");
@@ -268,7 +268,6 @@ impl kernel::Module for DcssblkModule {
         add_devices_from_param(param.to_bytes());
         Ok(Self {
             _root: root,
-            _major: major,
             _registry: registry,
             _free_barrier: free_barrier,
         })
@@ -381,8 +380,9 @@ pub(crate) struct DcssDevice {
 /// The parts of a device that change after `add`.
 #[derive(Default)]
 struct DeviceState {
-    /// Set once the device is fully added; taken when it is removed. Declared before
-    /// `segments`, so that the disk would go first even if it were dropped here.
+    /// Set once the device is fully added; taken with the segments by [`detach`], whose
+    /// [`Detached`] drops the disk first (a `DeviceState` itself is only dropped empty, when the
+    /// device is freed: the disk's reference keeps it alive until then).
     resources: Option<Resources>,
     /// In the order given at `add`.
     segments: KVec<Segment>,
@@ -601,7 +601,7 @@ struct Detached {
     segments: KVec<Segment>,
     _registration: Option<Registration>,
     _hold: ReleaseHold,
-    device: ARef<DcssDevice>,
+    _device: ARef<DcssDevice>,
 }
 
 impl Detached {
@@ -684,7 +684,7 @@ fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
         // Created only here, after the last fallible step, so no error above drops it (taking
         // the lock) under the lock.
         _hold: ReleaseHold(minor),
-        device,
+        _device: device,
     })
 }
 
@@ -708,7 +708,7 @@ impl Detached {
         // attribute did, it is removed and drained of other callbacks when this returns, and
         // this store no longer counts as active: deleting the device below cannot wait for it.
         // (The C driver leaks the device when another removal came first.)
-        store.remove_self(&self.device);
+        store.remove_self();
     }
 }
 
@@ -763,7 +763,7 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     let input_name = BStr::from_bytes(text);
     let mut gen_disk = GenDiskBuilder::new()
         .logical_block_size(BLOCK_SIZE)?
-        .capacity_sectors(size >> bindings::SECTOR_SHIFT)
+        .capacity_sectors(size >> bindings::SECTOR_SHIFT)?
         .dax(with_dax)
         .build(&FOPS)?;
     dcss_info!(
@@ -775,7 +775,8 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
 
     // Whatever is built under the lock but not finished is declared before the guard, so on an
     // error it is torn down after unlocking: deleting the device waits for its sysfs readers,
-    // and `seglist` takes the lock.
+    // and `seglist` takes the lock. (A `MemoryDisk::new` that fails puts its never-added disk
+    // at once, under the lock: that takes no lock of ours.)
     let mut building = Building::default();
     // Held until the device is complete, so minors stay unique. Segment names cannot have
     // been taken since they were checked: only `add` takes them.
@@ -784,7 +785,8 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
         registry.devices.iter().any(|d| d.minor == minor)
             || registry.releasing.iter().any(|r| r.minor == minor)
     })?;
-    gen_disk.set_number(registry.major, minor, format_args!("dcssblk{minor}"))?;
+    let major = registry.major.as_ref().ok_or(ENODEV)?;
+    gen_disk.set_number(major, minor, format_args!("dcssblk{minor}"))?;
     let device = building.device.insert(DcssDevice::new(
         first.name,
         start,
@@ -796,10 +798,11 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     building.registration = Some(Registration::add(device)?);
     // Allocated before DAX is set up, so only `disk.add` can fail after it.
     registry.devices.reserve(1, GFP_KERNEL)?;
-    // SAFETY: The segments stay loaded at `start..=end` until the disk is dropped: if this `add`
-    // fails, `building` goes before `segments` (declared earlier); once added, the disk is
-    // dropped before the segments by `DeviceState` (field order) and `Detached`. A `shared`
-    // switch reloads them at the same address, only while the disk has no opener.
+    // SAFETY: The segments are loaded at `start..=end` until the disk is dropped: if this `add`
+    // fails, `building` goes before `segments` (declared earlier); once added, both move into
+    // the device's state, and only `detach` takes them out, into a `Detached` that drops the
+    // disk first. A `shared` switch purges and reloads them at the same address while the disk
+    // is neither open nor mounted (no I/O, no DAX user), which the contract allows.
     let disk = building
         .disk
         .insert(unsafe { MemoryDisk::new(gen_disk, start, end, with_dax)? });

@@ -15,10 +15,7 @@ use crate::{
     },
     DcssDevice,
 };
-use kernel::{
-    prelude::*,
-    sync::aref::ARef, //
-};
+use kernel::prelude::*;
 
 /// The text a sysfs write carries: up to the first NUL or newline, as the C driver reads it.
 pub(crate) fn input_text(input: &[u8]) -> &[u8] {
@@ -57,7 +54,7 @@ struct Add;
 impl AttributeOps for Add {
     type Target = RootTarget;
 
-    fn store(_: &RootTarget, input: &[u8], _: RunningStore<'_, RootTarget>) -> Result {
+    fn store(_: RunningStore<'_, RootTarget>, input: &[u8]) -> Result {
         crate::add_device(input)
     }
 }
@@ -71,7 +68,7 @@ struct Remove;
 impl AttributeOps for Remove {
     type Target = RootTarget;
 
-    fn store(_: &RootTarget, input: &[u8], _: RunningStore<'_, RootTarget>) -> Result {
+    fn store(_: RunningStore<'_, RootTarget>, input: &[u8]) -> Result {
         crate::remove_device(input)
     }
 }
@@ -93,11 +90,11 @@ impl AttributeOps for Shared {
         show_flag(page, device.is_shared())
     }
 
-    fn store(device: &DcssDevice, input: &[u8], store: RunningStore<'_, DcssDevice>) -> Result {
+    fn store(store: RunningStore<'_, DcssDevice>, input: &[u8]) -> Result {
         // A failed mode change removes the device from within this store, which then gives up
         // its protection of the device (`RunningStore::remove_self`): hold a reference of our
         // own for the whole call.
-        let device = ARef::from(device);
+        let device = store.get();
         parse_flag(input)
             .and_then(|flag| crate::set_shared(&device, flag, crate::Caller::Attribute(store)))
     }
@@ -117,8 +114,8 @@ impl AttributeOps for Save {
         show_flag(page, crate::save_pending(device))
     }
 
-    fn store(device: &DcssDevice, input: &[u8], _: RunningStore<'_, DcssDevice>) -> Result {
-        crate::save(device, parse_flag(input)?.ok_or(EINVAL)?)
+    fn store(store: RunningStore<'_, DcssDevice>, input: &[u8]) -> Result {
+        crate::save(store.target(), parse_flag(input)?.ok_or(EINVAL)?)
     }
 }
 

@@ -125,18 +125,15 @@ pub(crate) trait AttributeOps: 'static {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
-    /// Takes a write: all of `input` on success.
-    fn store(
-        _target: &Self::Target,
-        _input: &[u8],
-        _store: RunningStore<'_, Self::Target>,
-    ) -> Result {
+    /// Takes a write: all of `input` on success. The target is `store.target()`.
+    fn store(_store: RunningStore<'_, Self::Target>, _input: &[u8]) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
 
-/// A store callback in progress on one attribute of one device, whose target is `target`: what
-/// [`RunningStore::remove_self`] needs, valid only during that callback (`'a`).
+/// A store callback in progress on one attribute of one device, valid only during that callback
+/// (`'a`): it lends the callback its target, and lets it remove the attribute from within
+/// ([`RunningStore::remove_self`]).
 ///
 /// # Invariants
 ///
@@ -147,21 +144,31 @@ pub(crate) struct RunningStore<'a, T: AttributeTarget> {
     attr: *const bindings::device_attribute,
 }
 
+impl<T: AttributeTarget> RunningStore<'_, T> {
+    /// The object the store acts on, for as long as the store is not given up.
+    pub(crate) fn target(&self) -> &T {
+        self.target
+    }
+}
+
 impl<T: AttributeTarget + AlwaysRefCounted> RunningStore<'_, T> {
+    /// A counted reference on the target, which outlives [`RunningStore::remove_self`].
+    pub(crate) fn get(&self) -> ARef<T> {
+        ARef::from(self.target)
+    }
+
     /// Removes this attribute from the device the store runs on, and gives up the store's active
     /// reference, so that deleting the device does not wait for this store
     /// (`device_remove_file_self`). Whether this call removed the file or a concurrent
     /// self-removal did, it is gone when this returns.
     ///
-    /// From then on nothing keeps the device alive but counted references, so the caller shows
-    /// one: `target` must be this store's target (does nothing otherwise), and the callback uses
-    /// the target only through it afterwards.
-    pub(crate) fn remove_self(self, target: &ARef<T>) {
-        if !ptr::eq(&**target, self.target) {
-            return;
-        }
-        // SAFETY: The store of `attr` is running on `dev` (type invariant), which `target` keeps
-        // live.
+    /// From then on only counted references keep the target alive: this consumes the store, so
+    /// no borrow of [`RunningStore::target`] survives it; take one with [`RunningStore::get`]
+    /// first.
+    pub(crate) fn remove_self(self) {
+        // SAFETY: The store of `attr` is running on `dev` (type invariant), so the device is live
+        // until the store's active reference is given up inside this call, after which
+        // `device_remove_file_self` no longer touches it.
         let _ = unsafe { bindings::device_remove_file_self(self.dev, self.attr) };
     }
 }
@@ -241,7 +248,7 @@ impl<A: AttributeOps> DeviceAttribute<A> {
         // INVARIANT: This is the store of `attr`, running on `dev`, whose target is `target`, for
         // the callback.
         let store = RunningStore { target, dev, attr };
-        store_result(A::store(target, input, store), count)
+        store_result(A::store(store, input), count)
     }
 }
 

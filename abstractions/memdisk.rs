@@ -39,8 +39,10 @@ impl<T: Operations> MemoryDisk<T> {
     ///
     /// # Safety
     ///
-    /// `start..=end` is mapped in the kernel's identity mapping, outside RAM, and stays so until
-    /// the returned object is dropped; nothing else sets up DAX or a page map for it meanwhile.
+    /// `start..=end` is in the kernel's identity mapping, outside RAM, and mapped whenever the
+    /// disk is open or DAX-mapped (bios and DAX users reach it only then) and when the returned
+    /// object is dropped (the page map is removed then); nothing else sets up DAX or a page map
+    /// for it meanwhile.
     pub(crate) unsafe fn new(disk: GenDisk<T>, start: u64, end: u64, dax: bool) -> Result<Self> {
         let dax = if dax {
             // SAFETY: The disk stays valid until `drop` shuts DAX down before deleting it (or

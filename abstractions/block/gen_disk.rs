@@ -8,7 +8,10 @@
 //! it serves in `private_data` from [`GenDisk::add`] until the block layer frees the disk
 //! (`free_disk`), and the operations table is a driver `static` ([`Vtable`]) with its owner set.
 
-use super::bio::Bio;
+use super::{
+    bio::Bio,
+    major::Major, //
+};
 use crate::abstractions::bindings as extra;
 use core::{
     fmt,
@@ -38,6 +41,11 @@ use kernel::{
 };
 
 /// The callbacks of a bio-based disk (`struct block_device_operations`).
+///
+/// The table's owner pins the module only while the disk is open, but `free_disk` and the drop
+/// of `Data` it does are module code that runs whenever the last reference on the gendisk goes,
+/// which can be after the [`GenDisk`] is dropped: `Data` must keep the module loaded until it is
+/// freed (e.g. hold a module reference it gives back in its release).
 #[vtable]
 pub(crate) trait Operations: Sized + 'static {
     /// What the disk serves. The disk holds a reference on it from [`GenDisk::add`] until the
@@ -169,8 +177,9 @@ impl GenDiskBuilder {
         }
     }
 
-    /// The logical block size: a power of two from 512 bytes to the page size
-    /// (`blk_validate_block_size`), `EINVAL` otherwise.
+    /// The logical block size: a power of two from 512 bytes to the page size, `EINVAL`
+    /// otherwise (`blk_validate_block_size` allows up to 64 KiB on kernels with transparent huge
+    /// pages; a memory disk that copies whole pages has no use for more than one).
     pub(crate) fn logical_block_size(mut self, size: u32) -> Result<Self> {
         if !(512..=PAGE_SIZE as u32).contains(&size) || !size.is_power_of_two() {
             return Err(EINVAL);
@@ -179,10 +188,14 @@ impl GenDiskBuilder {
         Ok(self)
     }
 
-    /// The capacity in 512-byte sectors.
-    pub(crate) fn capacity_sectors(mut self, sectors: u64) -> Self {
+    /// The capacity in 512-byte sectors: at most `BLK_DEV_MAX_SECTORS` (`LLONG_MAX >> 9`),
+    /// `EINVAL` otherwise.
+    pub(crate) fn capacity_sectors(mut self, sectors: u64) -> Result<Self> {
+        if sectors > i64::MAX as u64 >> bindings::SECTOR_SHIFT {
+            return Err(EINVAL);
+        }
         self.capacity_sectors = sectors;
-        self
+        Ok(self)
     }
 
     /// Whether the queue says it supports DAX (`BLK_FEAT_DAX`).
@@ -219,6 +232,7 @@ impl GenDiskBuilder {
         // INVARIANT: Allocated above with `fops`, not added.
         Ok(GenDisk {
             gd,
+            numbered: false,
             added: false,
             _ops: PhantomData,
         })
@@ -229,11 +243,12 @@ impl GenDiskBuilder {
 ///
 /// # Invariants
 ///
-/// `gd` holds the reference from `blk_alloc_disk`, its `fops` is a [`Vtable<T>`], and `added`
-/// says whether `device_add_disk` succeeded, after which `private_data` holds a reference on a
-/// `T::Data`.
+/// `gd` holds the reference from `blk_alloc_disk`, its `fops` is a [`Vtable<T>`], `numbered`
+/// says whether it has a device number, and `added` whether `device_add_disk` succeeded, after
+/// which `private_data` holds a reference on a `T::Data`.
 pub(crate) struct GenDisk<T: Operations> {
     gd: NonNull<bindings::gendisk>,
+    numbered: bool,
     added: bool,
     _ops: PhantomData<T>,
 }
@@ -243,16 +258,19 @@ unsafe impl<T: Operations> Send for GenDisk<T> {}
 
 impl<T: Operations> GenDisk<T> {
     /// Sets the device number `major:minor` and the disk's name, before it is added: `EBUSY`
-    /// after, `EINVAL` for a name of 32 bytes or more.
+    /// after, `EINVAL` for a name of 32 bytes or more or a number out of range; nothing changes
+    /// on error.
     pub(crate) fn set_number(
         &mut self,
-        major: u32,
+        major: &Major,
         minor: u32,
         name: fmt::Arguments<'_>,
     ) -> Result {
         if self.added {
             return Err(EBUSY);
         }
+        let major = c_int::try_from(major.number())?;
+        let minor = c_int::try_from(minor)?;
         let mut buf = [0u8; bindings::DISK_NAME_LEN as usize];
         // Leaves room for the terminating NUL.
         let mut f = Formatter::new(&mut buf[..bindings::DISK_NAME_LEN as usize - 1]);
@@ -261,18 +279,25 @@ impl<T: Operations> GenDisk<T> {
         let gd = self.gd.as_ptr();
         // SAFETY: `gd` is valid (type invariant) and not added, so nobody else reads these fields.
         unsafe {
-            (*gd).major = c_int::try_from(major)?;
-            (*gd).first_minor = c_int::try_from(minor)?;
+            (*gd).major = major;
+            (*gd).first_minor = minor;
             ptr::copy_nonoverlapping(buf.as_ptr(), (*gd).disk_name.as_mut_ptr().cast(), len + 1);
         }
+        // INVARIANT: Numbered above.
+        self.numbered = true;
         Ok(())
     }
 
     /// Makes the disk visible under `parent`, serving `data`, which it keeps a reference on until
-    /// the block layer frees it. `EBUSY` if already added.
+    /// the block layer frees it. `EBUSY` if already added, `EINVAL` without a device number
+    /// ([`GenDisk::set_number`]). The parent must stay registered until the disk is dropped
+    /// (deleted): the disk's sysfs directory lives in the parent's.
     pub(crate) fn add(&mut self, parent: &impl ParentDevice, data: ARef<T::Data>) -> Result {
         if self.added {
             return Err(EBUSY);
+        }
+        if !self.numbered {
+            return Err(EINVAL);
         }
         let reference = ARef::into_raw(data);
         let gd = self.gd.as_ptr();
@@ -355,5 +380,19 @@ mod tests {
         assert_eq!(size(1000).err(), Some(EINVAL));
         assert_eq!(size(2 * PAGE_SIZE as u32).err(), Some(EINVAL));
         assert_eq!(size(0).err(), Some(EINVAL));
+    }
+
+    #[test]
+    fn capacity_limit() {
+        let max = i64::MAX as u64 >> bindings::SECTOR_SHIFT;
+        let sectors = |n| {
+            GenDiskBuilder::new()
+                .capacity_sectors(n)
+                .map(|b| b.capacity_sectors)
+        };
+        assert_eq!(sectors(0).ok(), Some(0));
+        assert_eq!(sectors(max).ok(), Some(max));
+        assert_eq!(sectors(max + 1).err(), Some(EINVAL));
+        assert_eq!(sectors(u64::MAX).err(), Some(EINVAL));
     }
 }
