@@ -12,3 +12,4 @@ pub(crate) mod device;
 pub(crate) mod extmem;
 pub(crate) mod memdisk;
 pub(crate) mod memory;
+pub(crate) mod print;

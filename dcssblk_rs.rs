@@ -18,38 +18,30 @@
 /// messages identical to C's.
 const LOG_PREFIX: &CStr = c"dcssblk";
 
-/// `pr_*` with [`LOG_PREFIX`]: `kernel::print_macro!` with our prefix in place of `__LOG_PREFIX`.
+/// `pr_*` with [`LOG_PREFIX`] in place of the module name.
 macro_rules! dcss_print {
     ($level:ident, $($arg:tt)+) => {
-        // As in `print_macro!`: the `match` keeps the temporaries of `fmt!` alive, and the
-        // arguments are expanded outside the `unsafe` block.
-        match ::kernel::prelude::fmt!($($arg)+) {
-            // SAFETY: The format string is one of the fixed ones in `format_strings`, and the
-            // prefix comes from a `CStr`, so it is NUL-terminated.
-            args => unsafe {
-                ::kernel::print::call_printk(
-                    &::kernel::print::format_strings::$level,
-                    crate::LOG_PREFIX.to_bytes_with_nul(),
-                    args,
-                )
-            },
-        }
+        crate::abstractions::print::print(
+            crate::abstractions::print::Level::$level,
+            crate::LOG_PREFIX,
+            ::kernel::prelude::fmt!($($arg)+),
+        )
     };
 }
 
 /// `pr_info!` with the C driver's prefix `dcssblk: `.
 macro_rules! dcss_info {
-    ($($arg:tt)+) => { dcss_print!(INFO, $($arg)+) };
+    ($($arg:tt)+) => { dcss_print!(Info, $($arg)+) };
 }
 
 /// `pr_warn!` with the C driver's prefix `dcssblk: `.
 macro_rules! dcss_warn {
-    ($($arg:tt)+) => { dcss_print!(WARNING, $($arg)+) };
+    ($($arg:tt)+) => { dcss_print!(Warning, $($arg)+) };
 }
 
 /// `pr_err!` with the C driver's prefix `dcssblk: `.
 macro_rules! dcss_err {
-    ($($arg:tt)+) => { dcss_print!(ERR, $($arg)+) };
+    ($($arg:tt)+) => { dcss_print!(Err, $($arg)+) };
 }
 
 mod abstractions;
@@ -63,16 +55,18 @@ use abstractions::{
         gen_disk::{
             GenDiskBuilder,
             Operations,
-            ParentDevice,
             Vtable, //
         },
         major::Major, //
     },
     dax,
     device::{
-        AttributeTarget,
+        Device,
+        FreeBarrier,
+        Registration,
         RootDevice,
-        RunningStore, //
+        RunningStore,
+        UnregisteredDevice, //
     },
     extmem::{
         AccessMode,
@@ -85,32 +79,21 @@ use abstractions::{
     memdisk::MemoryDisk,
     memory::MappedRange, //
 };
-use core::ptr::{
-    self,
-    NonNull, //
-};
+use core::ptr;
 use kernel::{
     bindings,
-    error::to_result,
     ffi::CStr,
     page::PAGE_SIZE,
     prelude::*,
     str::BStr,
     sync::{
-        aref::{
-            ARef,
-            AlwaysRefCounted, //
-        },
+        aref::ARef,
         atomic::{
             Atomic,
             Relaxed, //
         },
         GlobalGuard,
         GlobalLockedBy, //
-    },
-    types::{
-        Opaque,
-        ScopeGuard, //
     },
 };
 
@@ -146,19 +129,16 @@ kernel::sync::global_lock! {
 /// One lock for everything, like the C driver's `dcssblk_devices_sem`: sysfs writes, the last
 /// close and the device list are rare and may sleep (they load, save and unload segments).
 struct Registry {
-    devices: KVec<ARef<DcssDevice>>,
+    devices: KVec<ARef<SegmentDevice>>,
     /// One entry per segment of each removed device still being torn down: its minor and
     /// segment names stay taken until then (see [`ReleaseHold`]).
     releasing: KVec<Releasing>,
     /// The block major, registered at module init, unregistered at exit ([`RegistryMemory`]).
     major: Option<Major>,
-    /// `/sys/devices/dcssblk`, the parent of all devices; set at module init.
-    root: *mut bindings::device,
+    /// `/sys/devices/dcssblk`, the parent of all devices; registered at module init,
+    /// unregistered at exit ([`RootHold`]).
+    root: Option<RootDevice>,
 }
-
-// SAFETY: `root` points to the module's root device, which outlives every use (devices pin the
-// module); it is only passed to the driver core as a parent.
-unsafe impl Send for Registry {}
 
 impl Registry {
     const fn new() -> Self {
@@ -166,7 +146,7 @@ impl Registry {
             devices: KVec::new(),
             releasing: KVec::new(),
             major: None,
-            root: ptr::null_mut(),
+            root: None,
         }
     }
 }
@@ -210,19 +190,19 @@ fn lowest_free_minor(in_use: impl Fn(u32) -> bool) -> Result<u32> {
 struct DcssblkModule {
     // Field order is drop order: sysfs root first (as `dcssblk_exit`), then the major and what
     // the registry allocated, then the wait for the last device frees.
-    _root: RootDevice,
+    _root: RootHold,
     _registry: RegistryMemory,
     _free_barrier: FreeBarrier,
 }
 
-/// Waits at module exit until every queued [`DcssDevice::free`] has returned: the last one's
-/// `module_put` lets exit start while it is still running module text.
-struct FreeBarrier;
+/// Unregisters the root device at module exit, outside the registry lock: that waits for running
+/// `add`/`remove` stores, which take it.
+struct RootHold;
 
-impl Drop for FreeBarrier {
+impl Drop for RootHold {
     fn drop(&mut self) {
-        // SAFETY: Waits for the RCU callbacks queued so far; no locks are held.
-        unsafe { bindings::rcu_barrier() };
+        let root = DEVICES.lock().root.take();
+        drop(root);
     }
 }
 
@@ -259,15 +239,23 @@ impl kernel::Module for DcssblkModule {
                 dcss_err!("/sys/devices/dcssblk exists already; is the dcssblk module loaded?\n");
             }
         })?;
-        DEVICES.lock().root = root.as_raw();
-        // From here on devices can be added.
-        root.add_groups(&sysfs::ROOT_GROUPS)?;
+        // In the registry before `add` exists, and out of it (and unregistered) on any error below.
+        let root_hold = RootHold;
+        DEVICES.lock().root = Some(root);
+        // From here on devices can be added. A store that starts meanwhile waits for the lock;
+        // on an error, `root_hold` unregisters the root outside it.
+        DEVICES
+            .lock()
+            .root
+            .as_ref()
+            .ok_or(ENODEV)?
+            .add_groups(&sysfs::ROOT_GROUPS)?;
         // SAFETY: The parameter buffer is NUL-terminated (`module_param_string` keeps the last
         // byte zero) and is never written after module load.
         let param = unsafe { CStr::from_char_ptr(glue::dcssblk_rs_segments_param()) };
         add_devices_from_param(param.to_bytes());
         Ok(Self {
-            _root: root,
+            _root: root_hold,
             _registry: registry,
             _free_barrier: free_barrier,
         })
@@ -345,23 +333,10 @@ fn add_devices_from_param(param: &[u8]) {
 // ---------------------------------------------------------------------------------------------
 
 /// A segment device: `/sys/devices/dcssblk/<NAME>` plus its disk `dcssblk<minor>`.
-///
-/// Its lifetime is that of the embedded `struct device` (reference counted; see
-/// [`AlwaysRefCounted`]); the release callback frees it.
-///
-/// # Invariants
-///
-/// * `dev` is initialised (`device_initialize`) with [`DcssDevice::release`] as release
-///   callback, and this object was allocated by [`DcssDevice::new`] as a leaked pinned `KBox`.
-/// * The object holds a reference on this module, dropped when it is freed
-///   ([`DcssDevice::free`]).
-#[pin_data]
+pub(crate) type SegmentDevice = Device<DcssDevice>;
+
+/// What a segment device knows of itself ([`SegmentDevice`] embeds it with its `struct device`).
 pub(crate) struct DcssDevice {
-    #[pin]
-    dev: Opaque<bindings::device>,
-    /// Queues [`DcssDevice::free`] after the release callback (see there).
-    #[pin]
-    rcu: Opaque<bindings::callback_head>,
     /// Device name: the first segment's name.
     name: SegmentName,
     /// First byte of the device's memory (lowest segment start).
@@ -398,39 +373,7 @@ struct DeviceState {
 /// orders their teardown (see [`Detached`]).
 struct Resources {
     disk: MemoryDisk<DcssOps>,
-    registration: Registration,
-}
-
-// SAFETY: `DcssDevice` is only shared through `ARef`s and raw pointers held by the driver core
-// and block layer; its `struct device` has its own locking, `shared` is atomic, and `state` is
-// only reachable under `DEVICES`.
-unsafe impl Send for DcssDevice {}
-// SAFETY: See `Send`.
-unsafe impl Sync for DcssDevice {}
-
-// SAFETY: The reference count is the embedded `struct device`'s; the object is freed by the
-// release callback only when it drops to zero.
-unsafe impl AlwaysRefCounted for DcssDevice {
-    fn inc_ref(&self) {
-        // SAFETY: By the type invariant `dev` is initialised.
-        unsafe { bindings::get_device(self.dev.get()) };
-    }
-
-    unsafe fn dec_ref(obj: NonNull<Self>) {
-        // SAFETY: The caller owns a reference, so the object is alive.
-        unsafe { bindings::put_device(obj.as_ref().dev.get()) };
-    }
-}
-
-// SAFETY: Only segment devices carry attributes whose target is `DcssDevice`: `DEVICE_GROUPS`
-// is set by `DcssDevice::new` alone, on the `dev` field of a `DcssDevice`, which lives as long as
-// that `struct device` (its release callback frees it).
-unsafe impl AttributeTarget for DcssDevice {
-    unsafe fn from_raw_device<'a>(dev: *mut bindings::device) -> &'a Self {
-        // SAFETY: `dev` is the `dev` field of a live `DcssDevice` (see above), for `'a` by the
-        // caller's guarantee.
-        unsafe { &*kernel::container_of!(Opaque::cast_from(dev), Self, dev) }
-    }
+    registration: Registration<DcssDevice>,
 }
 
 impl DcssDevice {
@@ -441,100 +384,18 @@ impl DcssDevice {
         end: u64,
         kind: SegmentType,
         minor: u32,
-        parent: *mut bindings::device,
-    ) -> Result<ARef<Self>> {
-        // The release callback is module code, so a device pins the module like the C
-        // driver's `try_module_get`.
-        // SAFETY: `THIS_MODULE` is this module.
-        if !unsafe { bindings::try_module_get(THIS_MODULE.as_ptr()) } {
-            return Err(ENODEV);
-        }
-        let module_ref = ScopeGuard::new(|| {
-            // SAFETY: Gives back the reference taken above.
-            unsafe { bindings::module_put(THIS_MODULE.as_ptr()) }
-        });
-        let device = KBox::pin_init(
-            pin_init!(Self {
-                dev <- Opaque::ffi_init(|slot: *mut bindings::device| {
-                    // SAFETY: `slot` is valid for writes; a zeroed device is what
-                    // `device_initialize` expects (the C driver's lives in `kzalloc` memory).
-                    unsafe { slot.write_bytes(0, 1) };
-                }),
-                rcu: Opaque::uninit(),
-                name,
-                start,
-                end,
-                kind,
-                minor,
-                shared: Atomic::new(true),
-                state: GlobalLockedBy::new(DeviceState::default()),
-            }),
-            GFP_KERNEL,
-        )?;
-        module_ref.dismiss();
-        // SAFETY: The device stays pinned; it is freed through `release` only.
-        let device = unsafe { Pin::into_inner_unchecked(device) };
-        let raw = KBox::into_raw(device);
-        // SAFETY: `raw` is valid and `dev` zeroed; from here the device's reference count owns
-        // the allocation and the module reference (type invariants).
-        let dev = unsafe {
-            let dev = (*raw).dev.get();
-            (*dev).release = Some(Self::release);
-            (*dev).groups = sysfs::DEVICE_GROUPS.as_raw();
-            (*dev).parent = parent;
-            bindings::device_initialize(dev);
-            dev
+    ) -> Result<UnregisteredDevice<Self>> {
+        let data = Self {
+            name,
+            start,
+            end,
+            kind,
+            minor,
+            shared: Atomic::new(true),
+            state: GlobalLockedBy::new(DeviceState::default()),
         };
-        // SAFETY: `device_initialize` set the count to one, which the `ARef` now owns.
-        let device = unsafe { ARef::from_raw(NonNull::new_unchecked(raw)) };
-        // SAFETY: `dev` is initialised; the format is a static "%s" and the name NUL-terminated.
-        to_result(unsafe {
-            bindings::dev_set_name(dev, c"%s".as_char_ptr(), name.as_bytes_with_nul().as_ptr())
-        })?;
-        Ok(device)
-    }
-
-    /// `struct device.release`: frees the device once its last reference is gone, after an RCU
-    /// grace period.
-    ///
-    /// The last reference may be dropped in module code nothing else pins, such as a `shared`
-    /// store that removed its own attribute: putting the module reference here would let a
-    /// concurrent `rmmod` free the text this function returns into. [`DcssDevice::free`] puts it
-    /// instead, a grace period later, and module exit waits for it to have returned
-    /// (`rcu_barrier`, [`FreeBarrier`]). That narrows the window to a caller preempted within
-    /// the few instructions after this returns for a whole grace period plus an `rmmod`; closing
-    /// it would need the last put in code outside the module.
-    ///
-    /// # Safety
-    ///
-    /// Called by the driver core for a device created by [`DcssDevice::new`].
-    unsafe extern "C" fn release(dev: *mut bindings::device) {
-        let device = kernel::container_of!(Opaque::cast_from(dev), Self, dev).cast_mut();
-        // SAFETY: `dev` is the `dev` field of a live `DcssDevice` (type invariant), so its `rcu`
-        // field is valid and unused; nobody refers to the device any more.
-        unsafe { bindings::call_rcu((*device).rcu.get(), Some(Self::free)) };
-    }
-
-    /// RCU callback queued by [`DcssDevice::release`]: frees the device and gives back its module
-    /// reference.
-    ///
-    /// Runs in softirq context; by now the device owns nothing whose drop sleeps (`detach` took
-    /// its segments and resources, or a failed `add` never set them).
-    ///
-    /// # Safety
-    ///
-    /// Called by RCU for the `rcu` field of a released `DcssDevice`.
-    unsafe extern "C" fn free(head: *mut bindings::callback_head) {
-        let device = kernel::container_of!(Opaque::cast_from(head), Self, rcu).cast_mut();
-        // SAFETY: `head` is the `rcu` field of a `DcssDevice` allocated as a `KBox` by `new`
-        // (type invariant), released and referenced by nobody.
-        drop(unsafe { KBox::from_raw(device) });
-        // SAFETY: Gives back the module reference the device held (type invariant).
-        unsafe { bindings::module_put(THIS_MODULE.as_ptr()) };
-    }
-
-    fn as_raw(&self) -> *mut bindings::device {
-        self.dev.get()
+        let name = CStr::from_bytes_with_nul(name.as_bytes_with_nul()).map_err(|_| EINVAL)?;
+        UnregisteredDevice::new(data, name, &sysfs::DEVICE_GROUPS, &THIS_MODULE)
     }
 
     pub(crate) fn is_shared(&self) -> bool {
@@ -551,44 +412,6 @@ impl DcssDevice {
     }
 }
 
-/// The device is known to the driver core (`device_add`); deleted on drop.
-///
-/// # Invariants
-///
-/// `dev` was added and not yet deleted, and the device outlives this object.
-struct Registration {
-    dev: NonNull<bindings::device>,
-}
-
-// SAFETY: Device deletion may happen from any thread.
-unsafe impl Send for Registration {}
-
-impl Registration {
-    fn add(device: &DcssDevice) -> Result<Self> {
-        // SAFETY: The device is initialised and named.
-        to_result(unsafe { bindings::device_add(device.as_raw()) })?;
-        // INVARIANT: Added above; callers drop registrations before their device reference.
-        Ok(Self {
-            dev: NonNull::new(device.as_raw()).ok_or(EINVAL)?,
-        })
-    }
-}
-
-// SAFETY: By the type invariant the device is added until the registration is dropped, which
-// cannot happen while it is borrowed.
-unsafe impl ParentDevice for Registration {
-    fn as_raw_device(&self) -> *mut bindings::device {
-        self.dev.as_ptr()
-    }
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        // SAFETY: By the type invariant the device is live and added.
-        unsafe { bindings::device_del(self.dev.as_ptr()) };
-    }
-}
-
 /// A device taken off the registry, torn down when dropped: DAX access, disk, DAX page map,
 /// segments (after the disk, so no I/O can reach unloaded memory), driver-core registration,
 /// then its minor and segment names are free again, and the registry's reference goes.
@@ -599,9 +422,9 @@ struct Detached {
     // Field order is drop order, after `release_disk` (see `Drop`).
     disk: Option<MemoryDisk<DcssOps>>,
     segments: KVec<Segment>,
-    _registration: Option<Registration>,
+    _registration: Option<Registration<DcssDevice>>,
     _hold: ReleaseHold,
-    _device: ARef<DcssDevice>,
+    _device: ARef<SegmentDevice>,
 }
 
 impl Detached {
@@ -692,7 +515,7 @@ fn detach(registry: &mut RegistryGuard, index: usize) -> Result<Detached> {
 /// must then remove itself with `device_remove_file_self`), or the module (`segments=`).
 pub(crate) enum Caller<'a> {
     /// A store to this attribute of the device.
-    Attribute(RunningStore<'a, DcssDevice>),
+    Attribute(RunningStore<'a, SegmentDevice>),
     /// The module itself.
     Kernel,
 }
@@ -702,7 +525,7 @@ impl Detached {
     ///
     /// Deleting a device waits for its running attribute callbacks, so the running store first
     /// gives up its active reference (`device_remove_file_self`); the rest is as on drop.
-    fn finish_from(mut self, store: RunningStore<'_, DcssDevice>) {
+    fn finish_from(mut self, store: RunningStore<'_, SegmentDevice>) {
         self.release_disk();
         // Whether this call removed the attribute or a concurrent self-removal of the same
         // attribute did, it is removed and drained of other callbacks when this returns, and
@@ -787,15 +610,9 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
     })?;
     let major = registry.major.as_ref().ok_or(ENODEV)?;
     gen_disk.set_number(major, minor, format_args!("dcssblk{minor}"))?;
-    let device = building.device.insert(DcssDevice::new(
-        first.name,
-        start,
-        end,
-        first.kind,
-        minor,
-        registry.root,
-    )?);
-    building.registration = Some(Registration::add(device)?);
+    let new_device = DcssDevice::new(first.name, start, end, first.kind, minor)?;
+    let device = building.device.insert(new_device.device().clone());
+    building.registration = Some(new_device.register(registry.root.as_ref().ok_or(ENODEV)?)?);
     // Allocated before DAX is set up, so only `disk.add` can fail after it.
     registry.devices.reserve(1, GFP_KERNEL)?;
     // SAFETY: The segments are loaded at `start..=end` until the disk is dropped: if this `add`
@@ -840,8 +657,8 @@ pub(crate) fn add_device(input: &[u8]) -> Result {
 #[derive(Default)]
 struct Building {
     disk: Option<MemoryDisk<DcssOps>>,
-    registration: Option<Registration>,
-    device: Option<ARef<DcssDevice>>,
+    registration: Option<Registration<DcssDevice>>,
+    device: Option<ARef<SegmentDevice>>,
 }
 
 /// `remove`: deletes the idle device `NAME`.
@@ -905,7 +722,7 @@ fn switch_segments(
 
 /// Where `device` is in the registry; `None` once it was taken off (it is being torn down).
 fn registry_index(registry: &RegistryGuard, device: &DcssDevice) -> Option<usize> {
-    registry.devices.iter().position(|d| ptr::eq(&**d, device))
+    registry.devices.iter().position(|d| ptr::eq(&***d, device))
 }
 
 /// `shared` store: reloads every segment shared (`Some(true)`) or exclusive-writable.
@@ -1016,9 +833,9 @@ struct DcssOps;
 
 #[vtable]
 impl Operations for DcssOps {
-    type Data = DcssDevice;
+    type Data = SegmentDevice;
 
-    fn submit_bio(device: &DcssDevice, bio: Bio) {
+    fn submit_bio(device: &SegmentDevice, bio: Bio) {
         let result = transfer(device, &bio);
         bio.end(result);
     }
@@ -1026,7 +843,7 @@ impl Operations for DcssOps {
     /// Counts openers, under the registry lock, so that `remove`, `shared` and `save` see every
     /// opener or none while they act. A device already taken off the registry (its segments are
     /// being unloaded) cannot be opened: `ENXIO`, as for a deleted disk.
-    fn open(device: &DcssDevice) -> Result {
+    fn open(device: &SegmentDevice) -> Result {
         // Lock order: the disk's `open_mutex` (held by the caller), then the registry; nothing
         // takes them the other way round (see `Detached`).
         let mut registry = DEVICES.lock();
@@ -1038,7 +855,7 @@ impl Operations for DcssOps {
     }
 
     /// On the last close, runs a pending save.
-    fn release(device: &DcssDevice) {
+    fn release(device: &SegmentDevice) {
         let mut registry = DEVICES.lock();
         let state = device.state.as_mut(&mut registry);
         // Every release pairs with a successful open, which counted (the block layer guarantees

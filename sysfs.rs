@@ -13,7 +13,7 @@ use crate::{
         RootTarget,
         RunningStore, //
     },
-    DcssDevice,
+    SegmentDevice,
 };
 use kernel::prelude::*;
 
@@ -84,13 +84,13 @@ struct Shared;
 
 #[vtable]
 impl AttributeOps for Shared {
-    type Target = DcssDevice;
+    type Target = SegmentDevice;
 
-    fn show(device: &DcssDevice, page: &mut [u8]) -> Result<usize> {
+    fn show(device: &SegmentDevice, page: &mut [u8]) -> Result<usize> {
         show_flag(page, device.is_shared())
     }
 
-    fn store(store: RunningStore<'_, DcssDevice>, input: &[u8]) -> Result {
+    fn store(store: RunningStore<'_, SegmentDevice>, input: &[u8]) -> Result {
         // A failed mode change removes the device from within this store, which then gives up
         // its protection of the device (`RunningStore::remove_self`): hold a reference of our
         // own for the whole call.
@@ -108,13 +108,13 @@ struct Save;
 
 #[vtable]
 impl AttributeOps for Save {
-    type Target = DcssDevice;
+    type Target = SegmentDevice;
 
-    fn show(device: &DcssDevice, page: &mut [u8]) -> Result<usize> {
+    fn show(device: &SegmentDevice, page: &mut [u8]) -> Result<usize> {
         show_flag(page, crate::save_pending(device))
     }
 
-    fn store(store: RunningStore<'_, DcssDevice>, input: &[u8]) -> Result {
+    fn store(store: RunningStore<'_, SegmentDevice>, input: &[u8]) -> Result {
         crate::save(store.target(), parse_flag(input)?.ok_or(EINVAL)?)
     }
 }
@@ -126,9 +126,9 @@ struct Seglist;
 
 #[vtable]
 impl AttributeOps for Seglist {
-    type Target = DcssDevice;
+    type Target = SegmentDevice;
 
-    fn show(device: &DcssDevice, page: &mut [u8]) -> Result<usize> {
+    fn show(device: &SegmentDevice, page: &mut [u8]) -> Result<usize> {
         let mut len = 0;
         crate::for_each_segment_name(device, |name| {
             // At most 6 * 9 bytes in practice; a page holds far more names than a device can
@@ -147,7 +147,7 @@ impl AttributeOps for Seglist {
 static SEGLIST: DeviceAttribute<Seglist> = DeviceAttribute::new(c"seglist", 0o400);
 
 attribute_groups! {
-    pub(crate) static DEVICE_GROUPS: AttributeGroups<DcssDevice> = [SHARED, SAVE, SEGLIST];
+    pub(crate) static DEVICE_GROUPS: AttributeGroups<SegmentDevice> = [SHARED, SAVE, SEGLIST];
 }
 
 #[cfg(dcssblk_kunit)]

@@ -9,6 +9,7 @@
 //! (`Opaque`), as C's do: with lockdep, sysfs uses the address of each attribute's `skey` as a
 //! lock class key.
 
+use crate::abstractions::block::gen_disk::ParentDevice;
 use core::{
     marker::PhantomData,
     ptr::{
@@ -35,7 +36,10 @@ use kernel::{
         ARef,
         AlwaysRefCounted, //
     },
-    types::Opaque,
+    types::{
+        Opaque,
+        ScopeGuard, //
+    },
 };
 
 /// `/sys/devices/NAME`: a device without bus or class, the parent of a driver's devices;
@@ -64,11 +68,6 @@ impl RootDevice {
         Ok(Self {
             dev: NonNull::new(dev).ok_or(ENOMEM)?,
         })
-    }
-
-    /// The `struct device`, as parent of other devices.
-    pub(crate) fn as_raw(&self) -> *mut bindings::device {
-        self.dev.as_ptr()
     }
 
     /// Creates the attribute files of `groups`.
@@ -346,6 +345,230 @@ macro_rules! attribute_groups {
     };
 }
 pub(crate) use attribute_groups;
+
+/// A driver object `T` with an embedded `struct device`, reference counted by that device
+/// (`ARef<Device<T>>`), and freed an RCU grace period after the last reference goes. Until then it
+/// holds a reference on the module it was made by: its release callback is that module's code.
+///
+/// # Invariants
+///
+/// * `dev` is initialised with [`Device::release`] as its release callback, and the object was
+///   allocated by [`UnregisteredDevice::new`] as a leaked pinned `KBox`.
+/// * The object holds a reference on `module`, given back when it is freed ([`Device::free`]).
+#[pin_data]
+pub(crate) struct Device<T: 'static> {
+    #[pin]
+    dev: Opaque<bindings::device>,
+    /// Queues [`Device::free`] after the release callback (see there).
+    #[pin]
+    rcu: Opaque<bindings::callback_head>,
+    module: &'static ThisModule,
+    data: T,
+}
+
+// SAFETY: A `Device` is shared through `ARef`s and the driver core's pointers; its `struct device`
+// has its own locking, and `T` is `Send + Sync`.
+unsafe impl<T: Send + Sync> Send for Device<T> {}
+// SAFETY: See `Send`.
+unsafe impl<T: Send + Sync> Sync for Device<T> {}
+
+// SAFETY: The reference count is the embedded `struct device`'s; the object is freed by the
+// release callback only when it drops to zero.
+unsafe impl<T> AlwaysRefCounted for Device<T> {
+    fn inc_ref(&self) {
+        // SAFETY: By the type invariant `dev` is initialised.
+        unsafe { bindings::get_device(self.dev.get()) };
+    }
+
+    unsafe fn dec_ref(obj: NonNull<Self>) {
+        // SAFETY: The caller owns a reference, so the object is alive.
+        unsafe { bindings::put_device(obj.as_ref().dev.get()) };
+    }
+}
+
+// SAFETY: `AttributeGroups<Device<T>>` are only installed by `Device::<T>::new`, on the `dev`
+// field of a `Device<T>`, which lives as long as that `struct device` (its release frees it).
+unsafe impl<T: Send + Sync> AttributeTarget for Device<T> {
+    unsafe fn from_raw_device<'a>(dev: *mut bindings::device) -> &'a Self {
+        // SAFETY: `dev` is the `dev` field of a live `Device<T>` (see above), for `'a` by the
+        // caller's guarantee.
+        unsafe { &*kernel::container_of!(Opaque::cast_from(dev), Self, dev) }
+    }
+}
+
+impl<T> core::ops::Deref for Device<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+impl<T: Send + Sync> Device<T> {
+    /// `struct device.release`: frees the device once its last reference is gone, after an RCU
+    /// grace period.
+    ///
+    /// The last reference may be dropped in module code nothing else pins, such as a store that
+    /// removed its own attribute: putting the module reference here would let a concurrent
+    /// `rmmod` free the text this function returns into. [`Device::free`] puts it instead, a
+    /// grace period later, and module exit waits for it to have returned ([`FreeBarrier`]). That
+    /// narrows the window to a caller preempted within the few instructions after this returns
+    /// for a whole grace period plus an `rmmod`; closing it would need the last put in code
+    /// outside the module.
+    ///
+    /// # Safety
+    ///
+    /// Called by the driver core for a device created by [`UnregisteredDevice::new`].
+    unsafe extern "C" fn release(dev: *mut bindings::device) {
+        let device = kernel::container_of!(Opaque::cast_from(dev), Self, dev).cast_mut();
+        // SAFETY: `dev` is the `dev` field of a live `Device<T>` (type invariant), so its `rcu`
+        // field is valid and unused; nobody refers to the device any more.
+        unsafe { bindings::call_rcu((*device).rcu.get(), Some(Self::free)) };
+    }
+
+    /// RCU callback queued by [`Device::release`]: frees the device and gives back its module
+    /// reference.
+    ///
+    /// # Safety
+    ///
+    /// Called by RCU for the `rcu` field of a released `Device<T>`.
+    unsafe extern "C" fn free(head: *mut bindings::callback_head) {
+        let device = kernel::container_of!(Opaque::cast_from(head), Self, rcu).cast_mut();
+        // SAFETY: `head` is the `rcu` field of a `Device<T>` allocated as a `KBox` by `new`
+        // (type invariant), released and referenced by nobody.
+        let device = unsafe { KBox::from_raw(device) };
+        let module = device.module;
+        drop(device);
+        // SAFETY: Gives back the module reference the device held (type invariant).
+        unsafe { bindings::module_put(module.as_ptr()) };
+    }
+}
+
+/// A [`Device`] not yet known to the driver core: registered once, by
+/// [`UnregisteredDevice::register`], or just dropped (put).
+///
+/// # Invariants
+///
+/// `device` is initialised and has not been added.
+pub(crate) struct UnregisteredDevice<T: 'static> {
+    device: ARef<Device<T>>,
+}
+
+impl<T: Send + Sync> UnregisteredDevice<T> {
+    /// A device named `name` holding `data`, whose sysfs directory will have the attributes of
+    /// `groups`; registered with [`UnregisteredDevice::register`]. It pins `module` until it is
+    /// freed. `T`'s drop runs in softirq context (an RCU callback), so it must not sleep.
+    pub(crate) fn new(
+        data: T,
+        name: &CStr,
+        groups: &'static AttributeGroups<Device<T>>,
+        module: &'static ThisModule,
+    ) -> Result<Self> {
+        // SAFETY: `module` is live (it is running this code).
+        if !unsafe { bindings::try_module_get(module.as_ptr()) } {
+            return Err(ENODEV);
+        }
+        let module_ref = ScopeGuard::new(|| {
+            // SAFETY: Gives back the reference taken above.
+            unsafe { bindings::module_put(module.as_ptr()) }
+        });
+        let device = KBox::pin_init(
+            pin_init!(Device {
+                dev <- Opaque::ffi_init(|slot: *mut bindings::device| {
+                    // SAFETY: `slot` is valid for writes; a zeroed device is what
+                    // `device_initialize` expects.
+                    unsafe { slot.write_bytes(0, 1) };
+                }),
+                rcu: Opaque::uninit(),
+                module,
+                data,
+            }),
+            GFP_KERNEL,
+        )?;
+        module_ref.dismiss();
+        // SAFETY: The device stays pinned; it is freed through `release` only.
+        let raw = KBox::into_raw(unsafe { Pin::into_inner_unchecked(device) });
+        // SAFETY: `raw` is valid and `dev` zeroed; from here the device's reference count owns
+        // the allocation and the module reference (type invariants).
+        let dev = unsafe {
+            let dev = (*raw).dev.get();
+            (*dev).release = Some(Device::<T>::release);
+            (*dev).groups = groups.as_raw();
+            bindings::device_initialize(dev);
+            dev
+        };
+        // SAFETY: `device_initialize` set the count to one, which the `ARef` now owns.
+        let device = unsafe { ARef::from_raw(NonNull::new_unchecked(raw)) };
+        // SAFETY: `dev` is initialised; the format is a static "%s" and `name` NUL-terminated
+        // (the driver core copies it).
+        to_result(unsafe { bindings::dev_set_name(dev, c"%s".as_char_ptr(), name.as_char_ptr()) })?;
+        // INVARIANT: Initialised, not added.
+        Ok(Self { device })
+    }
+
+    /// The device, e.g. to keep a reference of one's own.
+    pub(crate) fn device(&self) -> &ARef<Device<T>> {
+        &self.device
+    }
+
+    /// Adds the device to the driver core as a child of `parent` (`device_add`).
+    pub(crate) fn register(self, parent: &impl ParentDevice) -> Result<Registration<T>> {
+        let dev = self.device.dev.get();
+        // SAFETY: Not added (type invariant), so nobody else reads `parent`; the parent is a
+        // registered device (`ParentDevice`), on which `device_add` takes a reference.
+        to_result(unsafe {
+            (*dev).parent = parent.as_raw_device();
+            bindings::device_add(dev)
+        })?;
+        // INVARIANT: Added above.
+        Ok(Registration {
+            device: self.device,
+        })
+    }
+}
+
+/// A [`Device`] known to the driver core (`device_add`); deleted on drop (`device_del`), which
+/// waits for its running attribute callbacks.
+///
+/// # Invariants
+///
+/// `device` has been added and not yet deleted.
+pub(crate) struct Registration<T: 'static> {
+    device: ARef<Device<T>>,
+}
+
+// SAFETY: The device is added until the registration is dropped (type invariant), which cannot
+// happen while it is borrowed.
+unsafe impl<T> ParentDevice for Registration<T> {
+    fn as_raw_device(&self) -> *mut bindings::device {
+        self.device.dev.get()
+    }
+}
+
+impl<T> Drop for Registration<T> {
+    fn drop(&mut self) {
+        // SAFETY: By the type invariant the device is added; this is its only deletion.
+        unsafe { bindings::device_del(self.device.dev.get()) };
+    }
+}
+
+// SAFETY: A registered root device stays registered while it is borrowed.
+unsafe impl ParentDevice for RootDevice {
+    fn as_raw_device(&self) -> *mut bindings::device {
+        self.dev.as_ptr()
+    }
+}
+
+/// Waits, when dropped at module exit, until every [`Device::free`] queued so far has returned:
+/// the last one's `module_put` lets exit start while it still runs module text.
+pub(crate) struct FreeBarrier;
+
+impl Drop for FreeBarrier {
+    fn drop(&mut self) {
+        // SAFETY: Waits for the RCU callbacks queued so far; takes no lock of ours.
+        unsafe { bindings::rcu_barrier() };
+    }
+}
 
 #[cfg(dcssblk_kunit)]
 #[kunit_tests(dcssblk_rs_device)]
