@@ -239,17 +239,14 @@ impl kernel::Module for DcssblkModule {
                 dcss_err!("/sys/devices/dcssblk exists already; is the dcssblk module loaded?\n");
             }
         })?;
-        // In the registry before `add` exists, and out of it (and unregistered) on any error below.
-        let root_hold = RootHold;
+        // Without the registry lock: a failed `add_groups` waits for a store already running on
+        // a file it made, and that store may be waiting for the lock. An `add` that comes before
+        // the root is in the registry fails with `ENODEV`.
+        root.add_groups(&sysfs::ROOT_GROUPS)?;
         DEVICES.lock().root = Some(root);
-        // From here on devices can be added. A store that starts meanwhile waits for the lock;
-        // on an error, `root_hold` unregisters the root outside it.
-        DEVICES
-            .lock()
-            .root
-            .as_ref()
-            .ok_or(ENODEV)?
-            .add_groups(&sysfs::ROOT_GROUPS)?;
+        // From here on devices can be added; `root_hold` unregisters the root at exit, outside
+        // the lock (nothing below fails).
+        let root_hold = RootHold;
         // SAFETY: The parameter buffer is NUL-terminated (`module_param_string` keeps the last
         // byte zero) and is never written after module load.
         let param = unsafe { CStr::from_char_ptr(glue::dcssblk_rs_segments_param()) };

@@ -185,9 +185,10 @@ unsafe impl<A: AttributeOps> Sync for DeviceAttribute<A> {}
 
 impl<A: AttributeOps> DeviceAttribute<A> {
     /// The attribute `name` with permissions `mode`. A mode with read bits needs a `show`, one
-    /// with write bits a `store`, and only permission bits are allowed (checked at build time).
+    /// with write bits a `store`, and only the bits of `0664` are allowed, as sysfs wants
+    /// (`VERIFY_OCTAL_PERMISSIONS`; checked at build time).
     pub(crate) const fn new(name: &'static CStr, mode: u16) -> Self {
-        assert!(mode & !0o777 == 0, "only permission bits");
+        assert!(mode & !0o664 == 0, "only the permission bits of 0664");
         assert!((mode & 0o444 != 0) == A::HAS_SHOW, "read bits iff show");
         assert!((mode & 0o222 != 0) == A::HAS_STORE, "write bits iff store");
         // SAFETY: All zeroes is a valid `device_attribute`: null pointers, `None`s and a lock
@@ -386,8 +387,11 @@ unsafe impl<T> AlwaysRefCounted for Device<T> {
     }
 }
 
-// SAFETY: `AttributeGroups<Device<T>>` are only installed by `Device::<T>::new`, on the `dev`
-// field of a `Device<T>`, which lives as long as that `struct device` (its release frees it).
+// SAFETY: Attribute groups of target `Device<T>` exist only as `AttributeGroups<Device<T>>`
+// (`AttributeGroups::new` is `unsafe`, and `attribute_groups!` checks every attribute's target),
+// and those are installed only by `UnregisteredDevice::<T>::new`, on the `dev` field of a
+// `Device<T>`, which lives as long as that `struct device` (its release frees it);
+// `RootDevice::add_groups` takes only `RootTarget` groups.
 unsafe impl<T: Send + Sync> AttributeTarget for Device<T> {
     unsafe fn from_raw_device<'a>(dev: *mut bindings::device) -> &'a Self {
         // SAFETY: `dev` is the `dev` field of a live `Device<T>` (see above), for `'a` by the
@@ -457,13 +461,22 @@ pub(crate) struct UnregisteredDevice<T: 'static> {
 impl<T: Send + Sync> UnregisteredDevice<T> {
     /// A device named `name` holding `data`, whose sysfs directory will have the attributes of
     /// `groups`; registered with [`UnregisteredDevice::register`]. It pins `module` until it is
-    /// freed. `T`'s drop runs in softirq context (an RCU callback), so it must not sleep.
+    /// freed. `EINVAL` for an empty name.
+    ///
+    /// What the type does not check, and its user must ensure:
+    /// * `T`'s drop runs in softirq context (an RCU callback), so it must not sleep: empty what
+    ///   sleeps to drop before the last reference goes.
+    /// * The module drops a [`FreeBarrier`] at exit, and its init does not fail once a device
+    ///   exists (a failed init frees the module whatever references it holds).
     pub(crate) fn new(
         data: T,
         name: &CStr,
         groups: &'static AttributeGroups<Device<T>>,
         module: &'static ThisModule,
     ) -> Result<Self> {
+        if name.is_empty() {
+            return Err(EINVAL);
+        }
         // SAFETY: `module` is live (it is running this code).
         if !unsafe { bindings::try_module_get(module.as_ptr()) } {
             return Err(ENODEV);

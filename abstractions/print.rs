@@ -5,7 +5,8 @@
 //! The kernel crate's `pr_*` macros prefix every message with the module's name
 //! (`__LOG_PREFIX`, set by `module!`) and offer no public way to change it: the functions behind
 //! them, `call_printk` and `format_strings`, are `#[doc(hidden)]`. A driver whose messages must
-//! match a C driver's `pr_fmt` prefix prints through [`print`], the one place that uses them.
+//! match a C driver's `pr_fmt` prefix prints through [`print`], the one place that uses them
+//! (their signatures are checked again by the compiler at each kernel update).
 
 use core::fmt;
 use kernel::{
