@@ -13,7 +13,11 @@ use crate::{
         RootTarget,
         RunningStore, //
     },
-    SegmentDevice,
+    dcss_device::{
+        self,
+        Caller,
+        SegmentDevice, //
+    },
 };
 use kernel::prelude::*;
 
@@ -54,8 +58,9 @@ struct Add;
 impl AttributeOps for Add {
     type Target = RootTarget;
 
-    fn store(_: RunningStore<'_, RootTarget>, input: &[u8]) -> Result {
-        crate::add_device(input)
+    fn store(store: RunningStore<'_, RootTarget>, input: &[u8]) -> Result {
+        // The new device's parent is the root device this store runs on.
+        dcss_device::add_device(&store, input)
     }
 }
 
@@ -69,7 +74,7 @@ impl AttributeOps for Remove {
     type Target = RootTarget;
 
     fn store(_: RunningStore<'_, RootTarget>, input: &[u8]) -> Result {
-        crate::remove_device(input)
+        dcss_device::remove_device(input)
     }
 }
 
@@ -96,7 +101,7 @@ impl AttributeOps for Shared {
         // own for the whole call.
         let device = store.get();
         parse_flag(input)
-            .and_then(|flag| crate::set_shared(&device, flag, crate::Caller::Attribute(store)))
+            .and_then(|flag| dcss_device::set_shared(&device, flag, Caller::Attribute(store)))
     }
 }
 
@@ -111,11 +116,11 @@ impl AttributeOps for Save {
     type Target = SegmentDevice;
 
     fn show(device: &SegmentDevice, page: &mut [u8]) -> Result<usize> {
-        show_flag(page, crate::save_pending(device))
+        show_flag(page, dcss_device::save_pending(device))
     }
 
     fn store(store: RunningStore<'_, SegmentDevice>, input: &[u8]) -> Result {
-        crate::save(store.target(), parse_flag(input)?.ok_or(EINVAL)?)
+        dcss_device::save(store.target(), parse_flag(input)?.ok_or(EINVAL)?)
     }
 }
 
@@ -130,7 +135,7 @@ impl AttributeOps for Seglist {
 
     fn show(device: &SegmentDevice, page: &mut [u8]) -> Result<usize> {
         let mut len = 0;
-        crate::for_each_segment_name(device, |name| {
+        dcss_device::for_each_segment_name(device, |name| {
             // At most 6 * 9 bytes in practice; a page holds far more names than a device can
             // have.
             let line = name.as_bytes();

@@ -172,6 +172,15 @@ impl<T: AttributeTarget + AlwaysRefCounted> RunningStore<'_, T> {
     }
 }
 
+// SAFETY: Attributes of target `RootTarget` are installed only by `RootDevice::add_groups`, on a
+// registered root device, and a running store keeps that device from being deleted: its
+// unregistration waits for the store to return.
+unsafe impl ParentDevice for RunningStore<'_, RootTarget> {
+    fn as_raw_device(&self) -> *mut bindings::device {
+        self.dev
+    }
+}
+
 /// A device attribute whose callbacks are `A`'s, for a driver `static`.
 #[repr(transparent)]
 pub(crate) struct DeviceAttribute<A: AttributeOps>(
