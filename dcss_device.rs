@@ -22,6 +22,7 @@ use crate::{
             ModeSwitchError,
             Segment,
             SegmentName,
+            SegmentSet,
             SegmentType, //
         },
         memdisk::MemoryDisk,
@@ -57,10 +58,6 @@ pub(crate) type SegmentDevice = Device<DcssDevice>;
 pub(crate) struct DcssDevice {
     /// Device name: the first segment's name.
     pub(crate) name: SegmentName,
-    /// First byte of the device's memory (lowest segment start).
-    pub(crate) start: u64,
-    /// Last byte of the device's memory (highest segment end).
-    end: u64,
     /// Device type: the first segment's type.
     kind: SegmentType,
     pub(crate) minor: u32,
@@ -70,18 +67,10 @@ pub(crate) struct DcssDevice {
 }
 
 impl DcssDevice {
-    /// Creates the (not yet registered) device for contiguous segments `start..=end`.
-    fn new(
-        name: SegmentName,
-        start: u64,
-        end: u64,
-        kind: SegmentType,
-        minor: u32,
-    ) -> Result<UnregisteredDevice<Self>> {
+    /// Creates the (not yet registered) device `name` of type `kind`.
+    fn new(name: SegmentName, kind: SegmentType, minor: u32) -> Result<UnregisteredDevice<Self>> {
         let data = Self {
             name,
-            start,
-            end,
             kind,
             minor,
             shared: Atomic::new(true),
@@ -97,10 +86,6 @@ impl DcssDevice {
     /// Whether writes fail: shared SR, ER and SC segments are write-protected by z/VM.
     pub(crate) fn is_read_only(&self) -> bool {
         self.is_shared() && self.kind.is_read_only_when_shared()
-    }
-
-    pub(crate) fn size(&self) -> u64 {
-        self.end - self.start + 1
     }
 }
 
@@ -173,9 +158,8 @@ pub(crate) fn add_device(parent: &impl ParentDevice, input: &[u8]) -> Result {
         err.log();
         EINVAL
     })?;
-    // Sorted by address now, and contiguous.
-    let start = extents.first().map_or(first.start, |extent| extent.start);
-    let end = extents.last().map_or(first.end, |extent| extent.end);
+    let segments = SegmentSet::new(segments)?;
+    let (start, end) = (segments.start(), segments.end());
     let with_dax = dax::is_dax_capable(start, end);
     let size = end - start + 1;
     let input_name = BStr::from_bytes(text);
@@ -196,18 +180,12 @@ pub(crate) fn add_device(parent: &impl ParentDevice, input: &[u8]) -> Result {
         gen_disk.set_number(registry.major()?, minor, format_args!("dcssblk{minor}"))?;
         minor
     };
-    let new_device = DcssDevice::new(first.name, start, end, first.kind, minor)?;
+    let new_device = DcssDevice::new(first.name, first.kind, minor)?;
     let device = new_device.device().clone();
     // Without the registry lock: a failed `device_add` waits for the sysfs readers of what it
     // had made, and `seglist` takes the lock.
     let registration = new_device.register(parent)?;
-    // SAFETY: The segments are loaded at `start..=end` until the disk is dropped: `Staged` and
-    // the registry's entry keep the disk and drop it before the segments, and only
-    // `Locked::detach` takes both out, into a `Detached` that does the same. If this fails, the
-    // disk goes here, before `segments` (declared earlier). A `shared` switch purges and
-    // reloads them at the same address while the disk is neither open nor mounted (no I/O, no
-    // DAX user), which the contract allows.
-    let disk = unsafe { MemoryDisk::new(gen_disk, start, end, with_dax)? };
+    let disk = MemoryDisk::new(gen_disk, segments, with_dax)?;
     if with_dax {
         dcss_info!("DAX support enabled for DCSS {}\n", input_name);
     } else {
@@ -220,7 +198,6 @@ pub(crate) fn add_device(parent: &impl ParentDevice, input: &[u8]) -> Result {
     Locked::lock().install(Staged {
         disk,
         registration,
-        segments,
         device,
     })
 }
@@ -256,22 +233,24 @@ pub(crate) fn remove_device(input: &[u8]) -> Result {
 /// in its new mode meanwhile, and a device in two modes at once faults on its next write (a
 /// write-protected SR segment under a writable disk).
 fn switch_segments(
-    segments: &mut [Segment],
+    segments: &mut SegmentSet,
     mode: AccessMode,
     old: AccessMode,
 ) -> Result<(), ModeSwitchError> {
-    for index in 0..segments.len() {
-        match segments[index].switch_mode(mode) {
+    for index in 0..segments.segments().len() {
+        match segments.switch_mode(index, mode) {
             Ok(()) => {}
             Err(ModeSwitchError::InUse) => {
-                for segment in segments[..index].iter_mut().rev() {
-                    match segment.switch_mode(old) {
+                for back in (0..index).rev() {
+                    match segments.switch_mode(back, old) {
                         Ok(()) => {}
                         Err(ModeSwitchError::InUse) => {
-                            dcss_err!(
-                                "DCSS {} is in use and cannot be switched back\n",
-                                segment.name()
-                            );
+                            if let Some(segment) = segments.segments().get(back) {
+                                dcss_err!(
+                                    "DCSS {} is in use and cannot be switched back\n",
+                                    segment.name()
+                                );
+                            }
                             return Err(ModeSwitchError::Lost(EAGAIN));
                         }
                         Err(lost) => return Err(lost),
@@ -308,10 +287,10 @@ pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller
     // segment is lost, the device must come off the registry without allocating.
     let reservation = registry.reserve_detach(device)?;
     let entry = registry.entry_of(device).ok_or(ENODEV)?;
-    let err = match switch_segments(&mut entry.segments, mode, old) {
+    let switched = entry.switch_segments(|segments| switch_segments(segments, mode, old))?;
+    let err = match switched {
         Ok(()) => {
             device.shared.store(shared, Relaxed);
-            entry.update_read_only();
             return Ok(());
         }
         Err(ModeSwitchError::InUse) => return Err(EAGAIN),
@@ -372,7 +351,7 @@ pub(crate) fn save(device: &DcssDevice, now: bool) -> Result {
     if now {
         if entry.openers == 0 {
             dcss_info!("All DCSSs that map to device {} are saved\n", device.name);
-            save_segments(&entry.segments);
+            save_segments(entry.segments());
         } else {
             dcss_info!(
                 "Device {} is in use, its DCSSs will be saved when it becomes idle\n",
@@ -395,7 +374,7 @@ pub(crate) fn save(device: &DcssDevice, now: bool) -> Result {
 pub(crate) fn for_each_segment_name(device: &DcssDevice, mut f: impl FnMut(&SegmentName)) {
     let mut registry = Locked::lock();
     if let Some(entry) = registry.entry_of(device) {
-        for segment in &entry.segments {
+        for segment in entry.segments() {
             f(segment.name());
         }
     }

@@ -7,10 +7,11 @@ use crate::{
     abstractions::{
         block::{
             bio::Bio,
-            gen_disk::{
-                Operations,
-                Vtable, //
-            },
+            gen_disk::Vtable, //
+        },
+        memdisk::{
+            MemoryDiskVtable,
+            Operations, //
         },
         memory::MappedRange,
     },
@@ -31,7 +32,7 @@ use kernel::{
 pub(crate) const BLOCK_SIZE: u32 = 4096;
 
 /// The block callbacks of every segment device's disk.
-pub(crate) static FOPS: Vtable<DcssOps> = Vtable::new(&crate::THIS_MODULE);
+pub(crate) static FOPS: MemoryDiskVtable<DcssOps> = Vtable::new(&crate::THIS_MODULE);
 
 /// The block callbacks of a segment device's disk.
 pub(crate) struct DcssOps;
@@ -40,8 +41,8 @@ pub(crate) struct DcssOps;
 impl Operations for DcssOps {
     type Data = SegmentDevice;
 
-    fn submit_bio(device: &SegmentDevice, bio: Bio) {
-        let result = transfer(device, &bio);
+    fn submit_bio(device: &SegmentDevice, memory: &MappedRange<'_>, bio: Bio) {
+        let result = transfer(device, memory, &bio);
         bio.end(result);
     }
 
@@ -73,7 +74,7 @@ impl Operations for DcssOps {
                 "Device {} has become idle and is being saved now\n",
                 device.name
             );
-            save_segments(&entry.segments);
+            save_segments(entry.segments());
             entry.save_pending = false;
         }
     }
@@ -83,7 +84,7 @@ impl Operations for DcssOps {
 ///
 /// Like the C driver, only whole, page-aligned pages at 4 KiB-aligned device offsets are
 /// served; anything else, and writes to write-protected segments, are I/O errors.
-fn transfer(device: &DcssDevice, bio: &Bio) -> Result {
+fn transfer(device: &DcssDevice, memory: &MappedRange<'_>, bio: &Bio) -> Result {
     let (sector, size) = (bio.sector(), bio.size());
     if sector % u64::from(BLOCK_SIZE >> bindings::SECTOR_SHIFT) != 0
         || size as usize % PAGE_SIZE != 0
@@ -100,12 +101,6 @@ fn transfer(device: &DcssDevice, bio: &Bio) -> Result {
     }
     let start = sector.checked_mul(1 << bindings::SECTOR_SHIFT).ok_or(EIO)?;
     let mut offset = start;
-    // SAFETY: A bio in flight keeps the device's segments loaded and mapped: `del_gendisk`, which
-    // comes before they are unloaded (`Detached`), waits for it; and a `shared` switch, which
-    // purges and reloads them at the same address, happens only without openers, so without I/O.
-    // They are writable unless loaded shared with a read-only type, which `is_read_only` tells,
-    // and that too changes only with a `shared` switch.
-    let memory = unsafe { MappedRange::new(device.start, device.size(), !device.is_read_only()) };
     for segment in bio.segments() {
         if !segment.is_page_aligned() {
             return Err(EIO);

@@ -16,8 +16,10 @@ use crate::{
         block::major::Major,
         device::Registration,
         extmem::{
+            ModeSwitchError,
             Segment,
-            SegmentName, //
+            SegmentName,
+            SegmentSet, //
         },
         memdisk::MemoryDisk,
     },
@@ -87,10 +89,9 @@ impl Registry {
 /// [`Locked::detach`], whose [`Detached`] tears it down in order.
 pub(crate) struct Entry {
     device: ARef<SegmentDevice>,
-    disk: MemoryDisk<DcssOps>,
+    /// The disk, which owns the segments.
+    disk: MemoryDisk<DcssOps, SegmentSet>,
     registration: Registration<DcssDevice>,
-    /// In the order given at `add`.
-    pub(crate) segments: KVec<Segment>,
     /// Number of openers. Counted under the registry lock, like every check of it: `remove`,
     /// `shared` and `save` act on "not in use" while holding the lock, so no open can slip in
     /// between their check and their change (the C driver counts without its lock).
@@ -104,18 +105,26 @@ impl Entry {
         &self.device
     }
 
-    /// Makes the disk read-only or writable, as the device's segments now are.
-    pub(crate) fn update_read_only(&self) {
-        self.disk.set_read_only(self.device.is_read_only());
+    /// The segments, in the order given at `add`.
+    pub(crate) fn segments(&self) -> &[Segment] {
+        self.disk.backing().segments()
+    }
+
+    /// Runs `switch` on the segments, which the disk allows only while nobody has it open
+    /// (`EBUSY`); the disk is read-only or writable afterwards as the segments are.
+    pub(crate) fn switch_segments(
+        &mut self,
+        switch: impl FnOnce(&mut SegmentSet) -> Result<(), ModeSwitchError>,
+    ) -> Result<Result<(), ModeSwitchError>> {
+        self.disk.change_backing(switch)
     }
 }
 
 /// What `add` has built without the lock, for [`Locked::install`]: dropped in field order if it
-/// cannot be installed (the disk before the segments it serves).
+/// cannot be installed.
 pub(crate) struct Staged {
-    pub(crate) disk: MemoryDisk<DcssOps>,
+    pub(crate) disk: MemoryDisk<DcssOps, SegmentSet>,
     pub(crate) registration: Registration<DcssDevice>,
-    pub(crate) segments: KVec<Segment>,
     pub(crate) device: ARef<SegmentDevice>,
 }
 
@@ -162,11 +171,12 @@ impl Locked {
             .releasing
             .iter()
             .any(|r| r.segments.iter().any(|segment| segment == name))
-            || self
-                .0
-                .devices
-                .iter()
-                .any(|entry| entry.segments.iter().any(|segment| segment.name() == name))
+            || self.0.devices.iter().any(|entry| {
+                entry
+                    .segments()
+                    .iter()
+                    .any(|segment| segment.name() == name)
+            })
     }
 
     /// The lowest minor no device and no device being torn down has, as
@@ -207,18 +217,15 @@ impl Locked {
         let Staged {
             disk,
             registration,
-            segments,
             device,
         } = staged;
         let entry = Entry {
             device,
             disk,
             registration,
-            segments,
             openers: 0,
             save_pending: false,
         };
-        entry.update_read_only();
         if let Err(err) = self.0.devices.push_within_capacity(entry) {
             // Cannot happen after the reservation; torn down as a removal would be.
             let entry = err.0;
@@ -234,8 +241,8 @@ impl Locked {
     /// `ENODEV` if it is not in the registry (a concurrent removal took it).
     pub(crate) fn reserve_detach(&mut self, device: &DcssDevice) -> Result<DetachReservation> {
         let entry = self.entry_of(device).ok_or(ENODEV)?;
-        let mut segments = KVec::with_capacity(entry.segments.len(), GFP_KERNEL)?;
-        for segment in &entry.segments {
+        let mut segments = KVec::with_capacity(entry.segments().len(), GFP_KERNEL)?;
+        for segment in entry.segments() {
             segments.push(*segment.name(), GFP_KERNEL)?;
         }
         self.0.releasing.reserve(1, GFP_KERNEL)?;
@@ -275,15 +282,14 @@ impl Locked {
 /// registry's list of devices being torn down.
 pub(crate) struct DetachReservation(KVec<SegmentName>);
 
-/// A device taken off the registry, torn down when dropped: DAX access, disk, DAX page map,
-/// segments (after the disk, so no I/O can reach unloaded memory), driver-core registration,
-/// then its minor and segment names are free again, and the registry's reference goes.
+/// A device taken off the registry, torn down when dropped: the disk (DAX access, disk, DAX page
+/// map, segments: [`MemoryDisk`]), driver-core registration, then its minor and segment names
+/// are free again, and the registry's reference goes.
 ///
 /// Exists only outside the registry lock ([`Locked::detach`] unlocks before it returns one).
 pub(crate) struct Detached {
     // Field order is drop order, after `release_disk` (see `Drop`).
-    disk: Option<MemoryDisk<DcssOps>>,
-    segments: KVec<Segment>,
+    disk: Option<MemoryDisk<DcssOps, SegmentSet>>,
     _registration: Registration<DcssDevice>,
     _hold: Option<ReleaseHold>,
     _device: ARef<SegmentDevice>,
@@ -293,18 +299,16 @@ impl Detached {
     fn from(entry: Entry, hold: Option<ReleaseHold>) -> Self {
         Self {
             disk: Some(entry.disk),
-            segments: entry.segments,
             _registration: entry.registration,
             _hold: hold,
             _device: entry.device,
         }
     }
 
-    /// Deletes the disk (with its DAX set-up, in the order [`MemoryDisk`] keeps), then unloads
-    /// the segments; the rest goes on drop.
+    /// Deletes the disk and unloads the segments, in the order [`MemoryDisk`] keeps; the rest
+    /// goes on drop.
     pub(crate) fn release_disk(&mut self) {
         self.disk = None;
-        self.segments = KVec::new();
     }
 }
 

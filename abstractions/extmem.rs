@@ -9,7 +9,7 @@
 //! exactly the segments it loaded. extmem upper-cases a name and uses its first eight bytes;
 //! [`SegmentName`] holds a name in that form, so that two names that differ compare different.
 
-use super::bindings;
+use super::{bindings, memdisk::Backing};
 use kernel::{
     fmt,
     prelude::*,
@@ -196,10 +196,11 @@ pub(crate) enum ModeSwitchError {
 /// # Invariants
 ///
 /// While `loaded` is true, this object owns one extmem reference to the segment named
-/// `extent.name`.
+/// `extent.name`, which is loaded at `extent.start..=extent.end` in `mode`.
 pub(crate) struct Segment {
     extent: Extent,
     loaded: bool,
+    mode: AccessMode,
 }
 
 impl Segment {
@@ -233,6 +234,7 @@ impl Segment {
                 kind: SegmentType::Sw,
             },
             loaded: true,
+            mode: AccessMode::Shared,
         };
         // extmem returns the type code on success; anything else would be a kernel bug, and
         // dropping `segment` then gives the reference back.
@@ -262,6 +264,8 @@ impl Segment {
         let rc =
             unsafe { bindings::segment_modify_shared(self.name().as_extmem_ptr(), mode.as_raw()) };
         if rc >= 0 {
+            // INVARIANT: Reloaded in `mode`, at the same address (extmem keeps the range).
+            self.mode = mode;
             return Ok(());
         }
         let err = Error::from_errno(rc);
@@ -273,6 +277,13 @@ impl Segment {
         // INVARIANT: The reference is gone, so the object no longer owns one.
         self.loaded = false;
         Err(ModeSwitchError::Lost(err))
+    }
+
+    /// Whether the segment is loaded and its memory may be written: z/VM write-protects SR, ER
+    /// and SC segments loaded shared.
+    pub(crate) fn is_writable(&self) -> bool {
+        self.loaded
+            && (self.mode == AccessMode::Exclusive || !self.extent.kind.is_read_only_when_shared())
     }
 
     /// Saves the current content permanently (CP `DEFSEG` + `SAVESEG`, `segment_save`).
@@ -293,6 +304,97 @@ impl Drop for Segment {
             // given back here exactly once. The name is NUL-terminated.
             unsafe { bindings::segment_unload(self.name().as_extmem_ptr()) };
         }
+    }
+}
+
+/// The range that `ranges` (first and last byte each) tile without gap or overlap, if they do;
+/// sorts them.
+fn tiled_range(ranges: &mut [(u64, u64)]) -> Option<(u64, u64)> {
+    ranges.sort_unstable();
+    let (&(start, _), &(_, end)) = (ranges.first()?, ranges.last()?);
+    let tiled = ranges.iter().all(|(low, high)| low <= high)
+        && ranges
+            .windows(2)
+            .all(|pair| pair[0].1.checked_add(1) == Some(pair[1].0));
+    tiled.then_some((start, end))
+}
+
+/// Loaded segments that together cover one contiguous range of memory, in the order given.
+///
+/// # Invariants
+///
+/// `segments` is not empty, and the ranges of its segments tile `start..=end` without gap or
+/// overlap.
+pub(crate) struct SegmentSet {
+    segments: KVec<Segment>,
+    start: u64,
+    end: u64,
+}
+
+impl SegmentSet {
+    /// The set of `segments`; `EINVAL` if there are none or they leave a gap or overlap.
+    pub(crate) fn new(segments: KVec<Segment>) -> Result<Self> {
+        let mut extents = KVec::with_capacity(segments.len(), GFP_KERNEL)?;
+        for segment in &segments {
+            extents.push((segment.extent.start, segment.extent.end), GFP_KERNEL)?;
+        }
+        let (start, end) = tiled_range(&mut extents).ok_or(EINVAL)?;
+        // INVARIANT: Not empty, and sorted by start each segment begins right after the one
+        // before.
+        Ok(Self {
+            segments,
+            start,
+            end,
+        })
+    }
+
+    /// The segments, in the order given.
+    pub(crate) fn segments(&self) -> &[Segment] {
+        &self.segments
+    }
+
+    /// Reloads segment `index` in `mode` ([`Segment::switch_mode`]). Its memory is unmapped while
+    /// z/VM purges and reloads it (extmem puts it back at the same address): nothing may access it
+    /// meanwhile. `EINVAL` (as a lost segment) for an index out of range.
+    pub(crate) fn switch_mode(
+        &mut self,
+        index: usize,
+        mode: AccessMode,
+    ) -> Result<(), ModeSwitchError> {
+        self.segments
+            .get_mut(index)
+            .ok_or(ModeSwitchError::Lost(EINVAL))?
+            .switch_mode(mode)
+    }
+
+    /// First byte of the range.
+    pub(crate) fn start(&self) -> u64 {
+        self.start
+    }
+
+    /// Last byte of the range.
+    pub(crate) fn end(&self) -> u64 {
+        self.end
+    }
+}
+
+// SAFETY: The range is tiled by the set's segments (type invariant), which stay where they are
+// while loaded: DCSSs lie outside RAM, in the identity mapping, and extmem reloads a segment at
+// its old address or unloads it (`is_intact` then says so). Every segment is unloaded only when
+// the set is dropped, or by a failed `switch_mode`, which takes `&mut self`; a segment is
+// write-protected only while loaded shared with a read-only type, which `Segment::is_writable`
+// tells, and that changes only in `switch_mode` too.
+unsafe impl Backing for SegmentSet {
+    fn range(&self) -> (u64, u64) {
+        (self.start, self.end)
+    }
+
+    fn is_writable(&self) -> bool {
+        self.segments.iter().all(Segment::is_writable)
+    }
+
+    fn is_intact(&self) -> bool {
+        self.segments.iter().all(|segment| segment.loaded)
     }
 }
 
@@ -337,6 +439,25 @@ mod tests {
         assert_eq!(SegmentType::from_raw(7), Some(SegmentType::EwEn));
         assert_eq!(SegmentType::from_raw(8), None);
         assert_eq!(SegmentType::from_raw(-1), None);
+    }
+
+    #[test]
+    fn segment_sets_tile_their_range() {
+        let mut one = [(0x1000, 0x1fff)];
+        assert_eq!(tiled_range(&mut one), Some((0x1000, 0x1fff)));
+        let mut unsorted = [(0x3000, 0x3fff), (0x1000, 0x2fff)];
+        assert_eq!(tiled_range(&mut unsorted), Some((0x1000, 0x3fff)));
+        let mut gap = [(0x1000, 0x1fff), (0x3000, 0x3fff)];
+        assert_eq!(tiled_range(&mut gap), None);
+        let mut overlap = [(0x1000, 0x2fff), (0x2000, 0x3fff)];
+        assert_eq!(tiled_range(&mut overlap), None);
+        let mut same = [(0x1000, 0x1fff), (0x1000, 0x1fff)];
+        assert_eq!(tiled_range(&mut same), None);
+        let mut inverted = [(0x2000, 0x1000)];
+        assert_eq!(tiled_range(&mut inverted), None);
+        assert_eq!(tiled_range(&mut []), None);
+        let mut top = [(0, u64::MAX - 1), (u64::MAX, u64::MAX)];
+        assert_eq!(tiled_range(&mut top), Some((0, u64::MAX)));
     }
 
     #[test]

@@ -2,75 +2,261 @@
 
 //! A disk whose data is a range of memory outside RAM, with DAX when the range allows it.
 //!
-//! The pieces come from [`super::block::gen_disk`] and [`super::dax`]; what this type adds is
-//! their teardown order, which no caller has to get right: DAX access ends (host entry removed,
-//! `dax_device` killed), then the disk is deleted (`del_gendisk` waits for bios in flight), and
-//! only then the page map goes, and with it the range's kernel mapping (s390
-//! `arch_remove_memory()`), which those bios and DAX users read and write until then.
+//! The pieces come from [`super::block::gen_disk`], [`super::dax`] and [`super::memory`]; what
+//! this type adds:
+//! * It owns the memory ([`Backing`]) and hands each bio a [`MappedRange`] over it, so the
+//!   driver's I/O path has no `unsafe`.
+//! * Its teardown order, which no caller has to get right: DAX access ends (host entry removed,
+//!   `dax_device` killed), then the disk is deleted (`del_gendisk` waits for bios in flight),
+//!   then the page map goes, and with it the range's kernel mapping (s390
+//!   `arch_remove_memory()`), and only then the memory itself.
+//! * Changes to the memory ([`MemoryDisk::change_backing`]) only while nobody has the disk open,
+//!   so no bio and no DAX user (a mounted file system holds it open) sees them half done.
 
 use super::{
-    block::gen_disk::{
-        GenDisk,
-        Operations,
-        ParentDevice, //
+    block::{
+        bio::Bio,
+        gen_disk::{
+            self,
+            GenDisk,
+            ParentDevice,
+            Vtable, //
+        },
     },
     dax::Dax,
+    memory::MappedRange,
 };
-use core::mem::ManuallyDrop;
+use core::{
+    marker::PhantomData,
+    mem::ManuallyDrop, //
+};
 use kernel::{
+    error::VTABLE_DEFAULT_ERROR,
     prelude::*,
-    sync::aref::ARef, //
+    sync::{
+        aref::{
+            ARef,
+            AlwaysRefCounted, //
+        },
+        atomic::{
+            Acquire,
+            Atomic,
+            Relaxed,
+            Release, //
+        },
+    },
 };
 
-/// A gendisk serving the memory range `start..=end`, with DAX if asked for.
+/// The memory a [`MemoryDisk`] serves, owned by it and dropped after the disk.
+///
+/// # Safety
+///
+/// While the object lives and [`Backing::is_intact`] is true, `range()` (inclusive) is memory
+/// outside RAM, mapped in the kernel's identity mapping and valid for reads, and for writes while
+/// [`Backing::is_writable`]. The answers of `range`, `is_writable` and `is_intact` change only
+/// within methods that take `&mut self`, and once `is_intact` is false it stays false.
+pub(crate) unsafe trait Backing: Send + Sync {
+    /// First and last byte.
+    fn range(&self) -> (u64, u64);
+    /// Whether the memory may be written.
+    fn is_writable(&self) -> bool;
+    /// Whether all of the range is still there.
+    fn is_intact(&self) -> bool;
+}
+
+/// The callbacks of a memory disk: as [`gen_disk::Operations`], with the memory handed to
+/// `submit_bio`.
+#[vtable]
+pub(crate) trait Operations: Sized + 'static {
+    /// What the disk serves besides the memory; the disk holds a reference on it until the block
+    /// layer frees the disk.
+    type Data: AlwaysRefCounted + Send + Sync;
+
+    /// Serves a bio from `memory`, the whole range, offset 0 at sector 0.
+    fn submit_bio(data: &Self::Data, memory: &MappedRange<'_>, bio: Bio);
+
+    /// An open of the disk; an error refuses it.
+    fn open(_data: &Self::Data) -> Result {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+
+    /// The close that pairs with a successful [`Operations::open`].
+    fn release(_data: &Self::Data) {
+        build_error!(VTABLE_DEFAULT_ERROR)
+    }
+}
+
+/// [`Served::state`]: the memory is changing ([`MemoryDisk::change_backing`]).
+const CHANGING: u32 = 1 << 30;
+/// [`Served::state`]: the memory is gone for good (not [`Backing::is_intact`]).
+const GONE: u32 = 1 << 31;
+/// [`Served::state`]: the number of openers.
+const OPENERS: u32 = CHANGING - 1;
+
+/// What an added memory disk's callbacks see.
+///
+/// # Invariants
+///
+/// `start..start + len` is the range of the [`Backing`] of the [`MemoryDisk`] that owns the disk,
+/// and `writable` what its `is_writable` said after its last change. `state` counts the opens
+/// that have not been released; `CHANGING` is set only while that count is zero, and opens are
+/// refused while it or `GONE` is set, so that the backing changes only without openers, and a
+/// backing that is not intact is never opened again.
+pub(crate) struct Served<T: Operations> {
+    data: ARef<T::Data>,
+    start: u64,
+    len: u64,
+    writable: Atomic<bool>,
+    state: Atomic<u32>,
+}
+
+/// The block callbacks of a memory disk with callbacks `T`; a driver's table is
+/// `static FOPS: MemoryDiskVtable<MyOps> = Vtable::new(&THIS_MODULE);`.
+pub(crate) struct Adapter<T>(PhantomData<T>);
+
+/// The operations table of memory disks with callbacks `T`.
+pub(crate) type MemoryDiskVtable<T> = Vtable<Adapter<T>>;
+
+#[vtable]
+impl<T: Operations> gen_disk::Operations for Adapter<T> {
+    type Data = KBox<Served<T>>;
+
+    fn submit_bio(served: &Served<T>, bio: Bio) {
+        // A bio comes from an opener (the flush on the last close comes before its release), so
+        // the memory is not changing, and it is intact: a backing that is not is never opened.
+        // The check costs one load, against a broken promise elsewhere.
+        if served.state.load(Relaxed) & GONE != 0 {
+            bio.end(Err(EIO));
+            return;
+        }
+        // SAFETY: The range is the backing's (type invariant). The backing lives until
+        // `MemoryDisk` drops it, after `del_gendisk` has waited for this call; it is intact and
+        // does not change while the disk has openers (see above), so it is mapped, and
+        // writable if `writable` says so.
+        let memory =
+            unsafe { MappedRange::new(served.start, served.len, served.writable.load(Relaxed)) };
+        T::submit_bio(&served.data, &memory, bio);
+    }
+
+    fn open(served: &Served<T>) -> Result {
+        if T::HAS_OPEN {
+            T::open(&served.data)?;
+        }
+        let mut state = served.state.load(Relaxed);
+        loop {
+            if state & (CHANGING | GONE) != 0 || state & OPENERS == OPENERS {
+                if T::HAS_RELEASE {
+                    T::release(&served.data);
+                }
+                return Err(if state & GONE != 0 { ENXIO } else { EBUSY });
+            }
+            // Acquire: pairs with the release that ends a change, so bios see its result.
+            match served.state.cmpxchg(state, state + 1, Acquire) {
+                Ok(_) => return Ok(()),
+                Err(now) => state = now,
+            }
+        }
+    }
+
+    fn release(served: &Served<T>) {
+        served.state.fetch_sub(1, Release);
+        if T::HAS_RELEASE {
+            T::release(&served.data);
+        }
+    }
+}
+
+/// A gendisk serving the memory of a [`Backing`], with DAX if asked for.
 ///
 /// # Invariants
 ///
 /// `disk` is dropped exactly once, by `drop`, between the end of DAX access and the release of
-/// the page map; `dax` is set up for `disk`.
-pub(crate) struct MemoryDisk<T: Operations> {
+/// the page map, and `backing` after both; `dax` is set up for `disk` and `backing`'s range.
+pub(crate) struct MemoryDisk<T: Operations, B: Backing> {
     dax: Option<Dax>,
-    disk: ManuallyDrop<GenDisk<T>>,
+    disk: ManuallyDrop<GenDisk<Adapter<T>>>,
+    backing: ManuallyDrop<B>,
 }
 
-impl<T: Operations> MemoryDisk<T> {
-    /// Takes over `disk` (not yet added) to serve `start..=end`; with `dax`, sets up DAX for it
-    /// (the range must then be aligned: [`super::dax::is_dax_capable`]).
-    ///
-    /// # Safety
-    ///
-    /// `start..=end` is in the kernel's identity mapping, outside RAM, and mapped whenever the
-    /// disk is open or DAX-mapped (bios and DAX users reach it only then) and when the returned
-    /// object is dropped (the page map is removed then); nothing else sets up DAX or a page map
-    /// for it meanwhile.
-    pub(crate) unsafe fn new(disk: GenDisk<T>, start: u64, end: u64, dax: bool) -> Result<Self> {
+impl<T: Operations, B: Backing> MemoryDisk<T, B> {
+    /// Takes over `disk` (not yet added) to serve `backing`; with `dax`, sets up DAX for it (the
+    /// range must then be aligned: [`super::dax::is_dax_capable`]). On error both are dropped,
+    /// the disk first.
+    pub(crate) fn new(disk: GenDisk<Adapter<T>>, backing: B, dax: bool) -> Result<Self> {
+        let (start, end) = backing.range();
         let dax = if dax {
             // SAFETY: The disk stays valid until `drop` shuts DAX down before deleting it (or
             // until `Dax` is dropped here on error, while `disk` still lives); the range stays
-            // mapped per the safety requirements.
-            Some(unsafe { Dax::new(start, end, disk.as_raw())? })
+            // mapped until `backing` is dropped, after the page map (`drop`, or below).
+            match unsafe { Dax::new(start, end, disk.as_raw()) } {
+                Ok(dax) => Some(dax),
+                Err(err) => {
+                    drop(disk);
+                    drop(backing);
+                    return Err(err);
+                }
+            }
         } else {
             None
         };
-        // INVARIANT: DAX was set up for `disk` above.
+        // INVARIANT: DAX was set up for `disk` and the backing's range above.
         Ok(Self {
             dax,
             disk: ManuallyDrop::new(disk),
+            backing: ManuallyDrop::new(backing),
         })
     }
 
-    /// See [`GenDisk::add`].
+    /// Makes the disk visible under `parent` (see [`GenDisk::add`]), serving `data` and the
+    /// memory, read-only unless the backing is writable.
     pub(crate) fn add(&mut self, parent: &impl ParentDevice, data: ARef<T::Data>) -> Result {
-        self.disk.add(parent, data)
+        let (start, end) = self.backing.range();
+        // INVARIANT: The backing's range and writability; no openers yet.
+        let served = KBox::new(
+            Served {
+                data,
+                start,
+                len: end - start + 1,
+                writable: Atomic::new(self.backing.is_writable()),
+                state: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?;
+        self.disk.add(parent, served)?;
+        self.disk.set_read_only(!self.backing.is_writable());
+        Ok(())
     }
 
-    /// See [`GenDisk::set_read_only`].
-    pub(crate) fn set_read_only(&self, read_only: bool) {
-        self.disk.set_read_only(read_only);
+    /// The memory.
+    pub(crate) fn backing(&self) -> &B {
+        &self.backing
+    }
+
+    /// Runs `f` on the memory while nobody has the disk open; `EBUSY` if somebody has, and opens
+    /// meanwhile fail with `EBUSY`. Afterwards the disk is read-only unless the backing is
+    /// writable, and if the backing is no longer intact, it cannot be opened again (`ENXIO`) and
+    /// bios fail.
+    pub(crate) fn change_backing<R>(&mut self, f: impl FnOnce(&mut B) -> R) -> Result<R> {
+        let Some(served) = self.disk.data() else {
+            // Not added: nobody can reach the memory yet.
+            return Ok(f(&mut self.backing));
+        };
+        served
+            .state
+            .cmpxchg(0, CHANGING, Acquire)
+            .map_err(|_| EBUSY)?;
+        let result = f(&mut self.backing);
+        let writable = self.backing.is_writable();
+        // INVARIANT: What the backing says after the change, stored before opens can start.
+        served.writable.store(writable, Relaxed);
+        let state = if self.backing.is_intact() { 0 } else { GONE };
+        served.state.store(state, Release);
+        self.disk.set_read_only(!writable);
+        Ok(result)
     }
 }
 
-impl<T: Operations> Drop for MemoryDisk<T> {
+impl<T: Operations, B: Backing> Drop for MemoryDisk<T, B> {
     fn drop(&mut self) {
         if let Some(dax) = &mut self.dax {
             dax.shut_down();
@@ -78,5 +264,7 @@ impl<T: Operations> Drop for MemoryDisk<T> {
         // SAFETY: Dropped once, here (type invariant); `self.disk` is not used after.
         unsafe { ManuallyDrop::drop(&mut self.disk) };
         self.dax = None;
+        // SAFETY: Dropped once, here, after the disk and the page map (type invariant).
+        unsafe { ManuallyDrop::drop(&mut self.backing) };
     }
 }

@@ -4,9 +4,10 @@
 //!
 //! `kernel::block::mq::GenDisk` always allocates a blk-mq disk with a tag set, keeps its data in
 //! the queue and takes it back when the `GenDisk` is dropped, which is too early once the disk
-//! has `open`/`release`: an opener can outlive it. Here the disk holds a reference on the object
-//! it serves in `private_data` from [`GenDisk::add`] until the block layer frees the disk
-//! (`free_disk`), and the operations table is a driver `static` ([`Vtable`]) with its owner set.
+//! has `open`/`release`: an opener can outlive it. Here the disk owns its data
+//! ([`ForeignOwnable`], in `private_data`) from [`GenDisk::add`] until the block layer frees the
+//! disk (`free_disk`), and the operations table is a driver `static` ([`Vtable`]) with its owner
+//! set.
 
 use super::{
     bio::Bio,
@@ -34,10 +35,7 @@ use kernel::{
     prelude::*,
     static_lock_class,
     str::Formatter,
-    sync::aref::{
-        ARef,
-        AlwaysRefCounted, //
-    },
+    types::ForeignOwnable,
 };
 
 /// The callbacks of a bio-based disk (`struct block_device_operations`).
@@ -48,23 +46,26 @@ use kernel::{
 /// freed (e.g. hold a module reference it gives back in its release).
 #[vtable]
 pub(crate) trait Operations: Sized + 'static {
-    /// What the disk serves. The disk holds a reference on it from [`GenDisk::add`] until the
-    /// block layer frees the disk, so every callback can borrow it.
-    type Data: AlwaysRefCounted + Send + Sync;
+    /// What the disk serves. The disk owns it from [`GenDisk::add`] until the block layer frees
+    /// the disk, so every callback can borrow it.
+    type Data: ForeignOwnable + Send + Sync;
 
     /// Serves a bio. A bio not completed with [`Bio::end`] fails when dropped.
-    fn submit_bio(data: &Self::Data, bio: Bio);
+    fn submit_bio(data: Borrowed<'_, Self>, bio: Bio);
 
     /// An open of the disk; an error refuses it.
-    fn open(_data: &Self::Data) -> Result {
+    fn open(_data: Borrowed<'_, Self>) -> Result {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 
     /// The close that pairs with a successful [`Operations::open`].
-    fn release(_data: &Self::Data) {
+    fn release(_data: Borrowed<'_, Self>) {
         build_error!(VTABLE_DEFAULT_ERROR)
     }
 }
+
+/// How the callbacks of `T` see the disk's data.
+pub(crate) type Borrowed<'a, T> = <<T as Operations>::Data as ForeignOwnable>::Borrowed<'a>;
 
 /// The operations table of every disk of `T`, built once as a driver `static`:
 /// `static FOPS: Vtable<MyOps> = Vtable::new(&THIS_MODULE);`. The owner pins the module while a
@@ -104,10 +105,10 @@ impl<T: Operations> Vtable<T> {
     ///
     /// `disk` is live, was set up with this table and added ([`GenDisk::add`]), and has not been
     /// freed, for `'a`.
-    unsafe fn data<'a>(disk: *mut bindings::gendisk) -> &'a T::Data {
-        // SAFETY: Per the safety requirements `private_data` holds the reference `add` stored,
-        // given back only by `free_disk`, after the last callback.
-        unsafe { &*(*disk).private_data.cast::<T::Data>() }
+    unsafe fn data<'a>(disk: *mut bindings::gendisk) -> Borrowed<'a, T> {
+        // SAFETY: Per the safety requirements `private_data` holds what `add` stored with
+        // `into_foreign`, taken back only by `free_disk`, after the last callback.
+        unsafe { T::Data::borrow((*disk).private_data) }
     }
 
     /// # Safety
@@ -149,11 +150,11 @@ impl<T: Operations> Vtable<T> {
     /// Called by the block layer once, when an added disk of this table is freed.
     unsafe extern "C" fn free_disk(disk: *mut bindings::gendisk) {
         // SAFETY: The disk is live during the call.
-        let private = unsafe { (*disk).private_data }.cast::<T::Data>();
-        if let Some(data) = NonNull::new(private) {
-            // SAFETY: `add` stored one reference here; this is the only place that gives it
-            // back, and no callback runs after it.
-            drop(unsafe { ARef::from_raw(data) });
+        let private = unsafe { (*disk).private_data };
+        if !private.is_null() {
+            // SAFETY: `add` stored the data here with `into_foreign`; this is the only place that
+            // takes it back, and no callback runs after it.
+            drop(unsafe { T::Data::from_foreign(private) });
         }
     }
 }
@@ -245,7 +246,7 @@ impl GenDiskBuilder {
 ///
 /// `gd` holds the reference from `blk_alloc_disk`, its `fops` is a [`Vtable<T>`], `numbered`
 /// says whether it has a device number, and `added` whether `device_add_disk` succeeded, after
-/// which `private_data` holds a reference on a `T::Data`.
+/// which `private_data` holds a `T::Data` (`into_foreign`) until `free_disk`.
 pub(crate) struct GenDisk<T: Operations> {
     gd: NonNull<bindings::gendisk>,
     numbered: bool,
@@ -288,23 +289,23 @@ impl<T: Operations> GenDisk<T> {
         Ok(())
     }
 
-    /// Makes the disk visible under `parent`, serving `data`, which it keeps a reference on until
-    /// the block layer frees it. `EBUSY` if already added, `EINVAL` without a device number
+    /// Makes the disk visible under `parent`, serving `data`, which it owns until the block layer
+    /// frees it. `EBUSY` if already added, `EINVAL` without a device number
     /// ([`GenDisk::set_number`]). The parent must stay registered until the disk is dropped
     /// (deleted): the disk's sysfs directory lives in the parent's.
-    pub(crate) fn add(&mut self, parent: &impl ParentDevice, data: ARef<T::Data>) -> Result {
+    pub(crate) fn add(&mut self, parent: &impl ParentDevice, data: T::Data) -> Result {
         if self.added {
             return Err(EBUSY);
         }
         if !self.numbered {
             return Err(EINVAL);
         }
-        let reference = ARef::into_raw(data);
+        let foreign = data.into_foreign();
         let gd = self.gd.as_ptr();
         // SAFETY: `gd` is valid and not added; `parent` is a live, registered device
         // (`ParentDevice`). Until the add succeeds nobody reads `private_data`.
         let result = unsafe {
-            (*gd).private_data = reference.as_ptr().cast();
+            (*gd).private_data = foreign;
             to_result(bindings::device_add_disk(
                 parent.as_raw_device(),
                 gd,
@@ -312,17 +313,25 @@ impl<T: Operations> GenDisk<T> {
             ))
         };
         if let Err(err) = result {
-            // SAFETY: A disk that was not added is freed without `free_disk`, so the reference
-            // stored above is still ours.
+            // SAFETY: A disk that was not added is freed without `free_disk`, so the data stored
+            // above is still ours.
             unsafe {
                 (*gd).private_data = ptr::null_mut();
-                drop(ARef::from_raw(reference));
+                drop(T::Data::from_foreign(foreign));
             }
             return Err(err);
         }
         // INVARIANT: Added, with the reference in `private_data`.
         self.added = true;
         Ok(())
+    }
+
+    /// The data an added disk serves; `None` before [`GenDisk::add`].
+    pub(crate) fn data(&self) -> Option<Borrowed<'_, T>> {
+        // SAFETY: Added (the flag says so, type invariant) and not freed: this object holds a
+        // reference on the gendisk, so `free_disk` has not run.
+        self.added
+            .then(|| unsafe { Vtable::<T>::data(self.gd.as_ptr()) })
     }
 
     /// Sets or clears the disk's read-only flag (`set_disk_ro`).
