@@ -61,18 +61,29 @@ pub(crate) struct DcssDevice {
     /// Device type: the first segment's type.
     kind: SegmentType,
     pub(crate) minor: u32,
+    /// The names of its segments, in the order given at `add`: `seglist` reads them without
+    /// the registry lock, also before `add` has installed the device and after `remove` took
+    /// it off.
+    segment_names: KVec<SegmentName>,
     /// Loaded shared (`true`) or exclusive-writable. Written under the registry lock, read
     /// locklessly by the I/O path.
     shared: Atomic<bool>,
 }
 
 impl DcssDevice {
-    /// Creates the (not yet registered) device `name` of type `kind`.
-    fn new(name: SegmentName, kind: SegmentType, minor: u32) -> Result<UnregisteredDevice<Self>> {
+    /// Creates the (not yet registered) device of `segments`, named after and of the type of
+    /// `first`.
+    fn new(first: &Extent, segments: &SegmentSet, minor: u32) -> Result<UnregisteredDevice<Self>> {
+        let mut segment_names = KVec::with_capacity(segments.segments().len(), GFP_KERNEL)?;
+        for segment in segments.segments() {
+            segment_names.push(*segment.name(), GFP_KERNEL)?;
+        }
+        let name = first.name;
         let data = Self {
             name,
-            kind,
+            kind: first.kind,
             minor,
+            segment_names,
             shared: Atomic::new(true),
         };
         let name = CStr::from_bytes_with_nul(name.as_bytes_with_nul()).map_err(|_| EINVAL)?;
@@ -180,7 +191,7 @@ pub(crate) fn add_device(parent: &impl ParentDevice, input: &[u8]) -> Result {
         gen_disk.set_number(registry.major()?, minor, format_args!("dcssblk{minor}"))?;
         minor
     };
-    let new_device = DcssDevice::new(first.name, first.kind, minor)?;
+    let new_device = DcssDevice::new(&first, &segments, minor)?;
     let device = new_device.device().clone();
     // Without the registry lock: a failed `device_add` waits for the sysfs readers of what it
     // had made, and `seglist` takes the lock.
@@ -220,7 +231,7 @@ pub(crate) fn remove_device(input: &[u8]) -> Result {
         return Err(EBUSY);
     }
     let device = entry.device().clone();
-    let reservation = registry.reserve_detach(&device)?;
+    let (reservation, _) = registry.reserve_detach(&device)?;
     // Torn down here, after `detach` has unlocked.
     drop(registry.detach(&device, reservation)?);
     Ok(())
@@ -285,8 +296,7 @@ pub(crate) fn set_shared(device: &DcssDevice, flag: Option<bool>, caller: Caller
     let old = AccessMode::shared_if(device.is_shared());
     // A `remove` (or failed `shared`) that won the lock took the segments (`ENODEV`). Once a
     // segment is lost, the device must come off the registry without allocating.
-    let reservation = registry.reserve_detach(device)?;
-    let entry = registry.entry_of(device).ok_or(ENODEV)?;
+    let (reservation, entry) = registry.reserve_detach(device)?;
     let switched = entry.switch_segments(|segments| switch_segments(segments, mode, old))?;
     let err = match switched {
         Ok(()) => {
@@ -369,14 +379,10 @@ pub(crate) fn save(device: &DcssDevice, now: bool) -> Result {
     Ok(())
 }
 
-/// Calls `f` with each segment name of `device`, in `add` order; none once it is being torn
-/// down.
-pub(crate) fn for_each_segment_name(device: &DcssDevice, mut f: impl FnMut(&SegmentName)) {
-    let mut registry = Locked::lock();
-    if let Some(entry) = registry.entry_of(device) {
-        for segment in entry.segments() {
-            f(segment.name());
-        }
+impl DcssDevice {
+    /// The names of the device's segments, in `add` order.
+    pub(crate) fn segment_names(&self) -> &[SegmentName] {
+        &self.segment_names
     }
 }
 

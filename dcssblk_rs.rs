@@ -91,16 +91,18 @@ impl kernel::Module for DcssblkModule {
         // Declared first, so every error path below waits for freed devices (a failed
         // `segments=` set) and frees what the registry allocated, last.
         let free_barrier = FreeBarrier;
-        let major = Major::register(DCSSBLK_NAME)?;
         // SAFETY: Called once, here, before anything else uses the registry.
-        let registry = unsafe { registry::init(major) };
+        let registry = unsafe { registry::init() };
         let root = RootDevice::register(DCSSBLK_NAME, &THIS_MODULE).inspect_err(|err| {
             if *err == EEXIST {
                 dcss_err!("/sys/devices/dcssblk exists already; is the dcssblk module loaded?\n");
             }
         })?;
         root.add_groups(&sysfs::ROOT_GROUPS)?;
-        // Nothing below fails: once a device exists, init must not (it pins the module).
+        // Registered last, as by `dcssblk_init`. Until the registry has it, an `add` (its file
+        // exists now) fails with `ENODEV`, so none succeeds before init can no longer fail: a
+        // device pins the module, and a failed init frees it regardless.
+        registry.open(Major::register(DCSSBLK_NAME)?);
         // SAFETY: The parameter buffer is NUL-terminated (`module_param_string` keeps the last
         // byte zero) and is never written after module load.
         let param = unsafe { CStr::from_char_ptr(glue::dcssblk_rs_segments_param()) };

@@ -49,19 +49,18 @@ kernel::sync::global_lock! {
     pub(crate) unsafe(uninit) static ADDING: Mutex<()> = ();
 }
 
-/// Initialises the locks and registers the block major; the returned object gives back what the
-/// registry holds at module exit.
+/// Initialises the locks; the returned object gives back what the registry holds at module exit.
+/// Devices can be added once [`RegistryMemory::open`] has handed over the block major.
 ///
 /// # Safety
 ///
 /// Called once, in the module initializer, before any other function of this file.
-pub(crate) unsafe fn init(major: Major) -> RegistryMemory {
+pub(crate) unsafe fn init() -> RegistryMemory {
     // SAFETY: Called once, before anything takes the locks (the caller's guarantee).
     unsafe {
         DEVICES.init();
         ADDING.init();
     }
-    DEVICES.lock().major = Some(major);
     RegistryMemory
 }
 
@@ -71,7 +70,8 @@ struct Registry {
     /// One entry per device still being torn down: its minor and segment names stay taken until
     /// then (see [`ReleaseHold`]).
     releasing: KVec<Releasing>,
-    /// The block major, from module init to exit ([`RegistryMemory`]).
+    /// The block major: `None` until module init has set everything up ([`RegistryMemory::open`]),
+    /// so that an `add` racing a failing init adds nothing.
     major: Option<Major>,
 }
 
@@ -143,7 +143,7 @@ impl Locked {
         Self(DEVICES.lock())
     }
 
-    /// The block major; `ENODEV` outside module init to exit.
+    /// The block major; `ENODEV` while module init has not finished setting up.
     pub(crate) fn major(&self) -> Result<&Major> {
         self.0.major.as_ref().ok_or(ENODEV)
     }
@@ -236,17 +236,20 @@ impl Locked {
         Ok(())
     }
 
-    /// Makes sure [`Locked::detach`] of `device` will not need to allocate: a device whose
-    /// segments extmem has dropped must come off the registry whatever memory is left.
-    /// `ENODEV` if it is not in the registry (a concurrent removal took it).
-    pub(crate) fn reserve_detach(&mut self, device: &DcssDevice) -> Result<DetachReservation> {
+    /// Makes sure [`Locked::detach`] of `device` will not need to allocate, and returns its
+    /// entry too: a device whose segments extmem has dropped must come off the registry whatever
+    /// memory is left. `ENODEV` if it is not in the registry (a concurrent removal took it).
+    pub(crate) fn reserve_detach(
+        &mut self,
+        device: &DcssDevice,
+    ) -> Result<(DetachReservation, &mut Entry)> {
+        self.0.releasing.reserve(1, GFP_KERNEL)?;
         let entry = self.entry_of(device).ok_or(ENODEV)?;
         let mut segments = KVec::with_capacity(entry.segments().len(), GFP_KERNEL)?;
         for segment in entry.segments() {
             segments.push(*segment.name(), GFP_KERNEL)?;
         }
-        self.0.releasing.reserve(1, GFP_KERNEL)?;
-        Ok(DetachReservation(segments))
+        Ok((DetachReservation(segments), entry))
     }
 
     /// Takes `device` off the registry, unlocks, and returns it for teardown: its minor and
@@ -342,13 +345,26 @@ impl Drop for ReleaseHold {
 /// grown: [`DEVICES`] is a static, which is never dropped.
 pub(crate) struct RegistryMemory;
 
+impl RegistryMemory {
+    /// Lets devices be added, numbered in `major`.
+    pub(crate) fn open(&self, major: Major) {
+        DEVICES.lock().major = Some(major);
+    }
+}
+
 impl Drop for RegistryMemory {
     fn drop(&mut self) {
-        let mut registry = DEVICES.lock();
-        // Empty by now: every device pins the module, and `add` went with the root device.
-        registry.devices = KVec::new();
-        registry.releasing = KVec::new();
-        registry.major = None;
+        // Empty by now (every device pins the module, and `add` went with the root device), and
+        // dropped after unlocking all the same.
+        let taken = {
+            let mut registry = DEVICES.lock();
+            (
+                core::mem::take(&mut registry.devices),
+                core::mem::take(&mut registry.releasing),
+                registry.major.take(),
+            )
+        };
+        drop(taken);
     }
 }
 

@@ -135,7 +135,7 @@ impl AttributeOps for Seglist {
 
     fn show(device: &SegmentDevice, page: &mut [u8]) -> Result<usize> {
         let mut len = 0;
-        dcss_device::for_each_segment_name(device, |name| {
+        for name in device.segment_names() {
             // At most 6 * 9 bytes in practice; a page holds far more names than a device can
             // have.
             let line = name.as_bytes();
@@ -144,7 +144,7 @@ impl AttributeOps for Seglist {
                 page[len + line.len()] = b'\n';
                 len += line.len() + 1;
             }
-        });
+        }
         Ok(len)
     }
 }

@@ -173,8 +173,11 @@ impl<T: AttributeTarget + AlwaysRefCounted> RunningStore<'_, T> {
 }
 
 // SAFETY: Attributes of target `RootTarget` are installed only by `RootDevice::add_groups`, on a
-// registered root device, and a running store keeps that device from being deleted: its
-// unregistration waits for the store to return.
+// registered root device. Its only unregistration (`RootDevice::drop`) waits for running stores
+// before it removes the device's directory (`kobject_del`) and puts the device, so the device is
+// valid and registered until this store returns. (A child
+// added while that unregistration waits is left without a sysfs directory, not freed: it holds
+// a reference on its parent.)
 unsafe impl ParentDevice for RunningStore<'_, RootTarget> {
     fn as_raw_device(&self) -> *mut bindings::device {
         self.dev

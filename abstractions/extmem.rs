@@ -264,7 +264,9 @@ impl Segment {
         let rc =
             unsafe { bindings::segment_modify_shared(self.name().as_extmem_ptr(), mode.as_raw()) };
         if rc >= 0 {
-            // INVARIANT: Reloaded in `mode`, at the same address (extmem keeps the range).
+            // INVARIANT: Reloaded in `mode`. extmem records whatever address the reload reports;
+            // z/VM loads a segment where its definition puts it, so that is the old one (the C
+            // driver assumes the same).
             self.mode = mode;
             return Ok(());
         }
@@ -379,8 +381,8 @@ impl SegmentSet {
 }
 
 // SAFETY: The range is tiled by the set's segments (type invariant), which stay where they are
-// while loaded: DCSSs lie outside RAM, in the identity mapping, and extmem reloads a segment at
-// its old address or unloads it (`is_intact` then says so). Every segment is unloaded only when
+// while loaded: DCSSs lie outside RAM, in the identity mapping, and a reload puts a segment
+// where z/VM's definition of it says, its old address, or unloads it (`is_intact` then says so). Every segment is unloaded only when
 // the set is dropped, or by a failed `switch_mode`, which takes `&mut self`; a segment is
 // write-protected only while loaded shared with a read-only type, which `Segment::is_writable`
 // tells, and that changes only in `switch_mode` too.

@@ -54,7 +54,7 @@ use kernel::{
 /// While the object lives and [`Backing::is_intact`] is true, `range()` (inclusive) is memory
 /// outside RAM, mapped in the kernel's identity mapping and valid for reads, and for writes while
 /// [`Backing::is_writable`]. The answers of `range`, `is_writable` and `is_intact` change only
-/// within methods that take `&mut self`, and once `is_intact` is false it stays false.
+/// within methods that take `&mut self` (or by replacing the object).
 pub(crate) unsafe trait Backing: Send + Sync {
     /// First and last byte.
     fn range(&self) -> (u64, u64);
@@ -69,7 +69,8 @@ pub(crate) unsafe trait Backing: Send + Sync {
 #[vtable]
 pub(crate) trait Operations: Sized + 'static {
     /// What the disk serves besides the memory; the disk holds a reference on it until the block
-    /// layer frees the disk.
+    /// layer frees the disk. As for [`gen_disk::Operations::Data`], it must keep the module
+    /// loaded until it is freed: the disk may be freed after the [`MemoryDisk`] is dropped.
     type Data: AlwaysRefCounted + Send + Sync;
 
     /// Serves a bio from `memory`, the whole range, offset 0 at sector 0.
@@ -88,7 +89,7 @@ pub(crate) trait Operations: Sized + 'static {
 
 /// [`Served::state`]: the memory is changing ([`MemoryDisk::change_backing`]).
 const CHANGING: u32 = 1 << 30;
-/// [`Served::state`]: the memory is gone for good (not [`Backing::is_intact`]).
+/// [`Served::state`]: the memory is gone for good (not [`Backing::is_intact`], or another range).
 const GONE: u32 = 1 << 31;
 /// [`Served::state`]: the number of openers.
 const OPENERS: u32 = CHANGING - 1;
@@ -97,11 +98,11 @@ const OPENERS: u32 = CHANGING - 1;
 ///
 /// # Invariants
 ///
-/// `start..start + len` is the range of the [`Backing`] of the [`MemoryDisk`] that owns the disk,
-/// and `writable` what its `is_writable` said after its last change. `state` counts the opens
-/// that have not been released; `CHANGING` is set only while that count is zero, and opens are
-/// refused while it or `GONE` is set, so that the backing changes only without openers, and a
-/// backing that is not intact is never opened again.
+/// Unless `GONE` is set, `start..start + len` is the range of the [`Backing`] of the
+/// [`MemoryDisk`] that owns the disk, which is intact, and `writable` what its `is_writable`
+/// said after its last change. `state` counts the opens that have not been released; `CHANGING`
+/// is set only while that count is zero, and opens are refused while it or `GONE` is set, so
+/// that the backing changes only without openers, and one that broke is never opened again.
 pub(crate) struct Served<T: Operations> {
     data: ARef<T::Data>,
     start: u64,
@@ -122,17 +123,16 @@ impl<T: Operations> gen_disk::Operations for Adapter<T> {
     type Data = KBox<Served<T>>;
 
     fn submit_bio(served: &Served<T>, bio: Bio) {
-        // A bio comes from an opener (the flush on the last close comes before its release), so
-        // the memory is not changing, and it is intact: a backing that is not is never opened.
-        // The check costs one load, against a broken promise elsewhere.
-        if served.state.load(Relaxed) & GONE != 0 {
+        // Bios come from openers (the flush on the last close comes before its release), so
+        // neither flag is set now; a bio from elsewhere fails instead of racing a change.
+        if served.state.load(Acquire) & (CHANGING | GONE) != 0 {
             bio.end(Err(EIO));
             return;
         }
-        // SAFETY: The range is the backing's (type invariant). The backing lives until
-        // `MemoryDisk` drops it, after `del_gendisk` has waited for this call; it is intact and
-        // does not change while the disk has openers (see above), so it is mapped, and
-        // writable if `writable` says so.
+        // SAFETY: Without `GONE`, the range is that of the backing, which is intact (type
+        // invariant), so it is mapped, and writable if `writable` says so. The backing lives
+        // until `MemoryDisk` drops it, after `del_gendisk` has waited for this call, and it
+        // changes only under `CHANGING`, which is set only without openers.
         let memory =
             unsafe { MappedRange::new(served.start, served.len, served.writable.load(Relaxed)) };
         T::submit_bio(&served.data, &memory, bio);
@@ -186,8 +186,12 @@ impl<T: Operations, B: Backing> MemoryDisk<T, B> {
         let (start, end) = backing.range();
         let dax = if dax {
             // SAFETY: The disk stays valid until `drop` shuts DAX down before deleting it (or
-            // until `Dax` is dropped here on error, while `disk` still lives); the range stays
-            // mapped until `backing` is dropped, after the page map (`drop`, or below).
+            // until `Dax` is dropped here on error, while `disk` still lives). The range is
+            // mapped while the backing is intact and keeps it, and the backing is dropped after
+            // the page map (`drop`, or below). Should it break or be replaced, the memory is
+            // unmapped while the page map lives; nothing reaches it through DAX then: DAX users
+            // (mounted file systems) hold the disk open, which `change_backing` refuses, and the
+            // disk is never opened again (`GONE`).
             match unsafe { Dax::new(start, end, disk.as_raw()) } {
                 Ok(dax) => Some(dax),
                 Err(err) => {
@@ -245,12 +249,14 @@ impl<T: Operations, B: Backing> MemoryDisk<T, B> {
             .state
             .cmpxchg(0, CHANGING, Acquire)
             .map_err(|_| EBUSY)?;
+        let range = self.backing.range();
         let result = f(&mut self.backing);
         let writable = self.backing.is_writable();
-        // INVARIANT: What the backing says after the change, stored before opens can start.
+        // INVARIANT: What the backing says after the change, stored before opens can start; a
+        // backing that broke, or now covers another range, is `GONE`.
         served.writable.store(writable, Relaxed);
-        let state = if self.backing.is_intact() { 0 } else { GONE };
-        served.state.store(state, Release);
+        let intact = self.backing.is_intact() && self.backing.range() == range;
+        served.state.store(if intact { 0 } else { GONE }, Release);
         self.disk.set_read_only(!writable);
         Ok(result)
     }
