@@ -96,6 +96,7 @@ impl PageMap {
                 range.start = start;
                 range.end = end;
                 // SAFETY: `slot` is a fully set up page map in its final, pinned location.
+                // INVARIANT: On success the map is set up, and `PinnedDrop` unmaps it.
                 from_err_ptr(unsafe { bindings::memremap_pages(slot, bindings::NUMA_NO_NODE) })
                     .map(|_| ())
             }),
@@ -197,6 +198,11 @@ impl Drop for HostEntry {
 }
 
 /// Everything DAX needs for one device, torn down in reverse order of set-up.
+///
+/// # Invariants
+///
+/// `_pages` is `device`'s private data and is dropped after it (field order); `host`, while
+/// set, links `device` to a disk that stays valid until [`Dax::shut_down`] or drop.
 pub(crate) struct Dax {
     // Field order is drop order.
     host: Option<HostEntry>,

@@ -174,10 +174,9 @@ impl<T: AttributeTarget + AlwaysRefCounted> RunningStore<'_, T> {
 
 // SAFETY: Attributes of target `RootTarget` are installed only by `RootDevice::add_groups`, on a
 // registered root device. Its only unregistration (`RootDevice::drop`) waits for running stores
-// before it removes the device's directory (`kobject_del`) and puts the device, so the device is
-// valid and registered until this store returns. (A child
-// added while that unregistration waits is left without a sysfs directory, not freed: it holds
-// a reference on its parent.)
+// before it puts the device, so the device is valid until this store returns; `device_del` may
+// have begun meanwhile, and a child added then fails (`ENOENT`) or loses its directory with the
+// parent's (it holds a reference on the parent, so nothing is freed under it).
 unsafe impl ParentDevice for RunningStore<'_, RootTarget> {
     fn as_raw_device(&self) -> *mut bindings::device {
         self.dev
@@ -204,7 +203,8 @@ impl<A: AttributeOps> DeviceAttribute<A> {
         assert!((mode & 0o444 != 0) == A::HAS_SHOW, "read bits iff show");
         assert!((mode & 0o222 != 0) == A::HAS_STORE, "write bits iff store");
         // SAFETY: All zeroes is a valid `device_attribute`: null pointers, `None`s and a lock
-        // class key sysfs initialises itself.
+        // class key, which sysfs uses by address as it is (`&attr->skey`): valid because the
+        // attribute is a `static`.
         let mut attr: bindings::device_attribute =
             unsafe { core::mem::MaybeUninit::zeroed().assume_init() };
         // (`as_char_ptr` is not `const`.)
@@ -253,7 +253,8 @@ impl<A: AttributeOps> DeviceAttribute<A> {
         buf: *const c_char,
         count: usize,
     ) -> isize {
-        // SAFETY: As in `show`.
+        // SAFETY: As in `show`; the borrow lasts for the callback only (`RunningStore`), or until
+        // `remove_self`, which consumes the store.
         let target = unsafe { A::Target::from_raw_device(dev) };
         // SAFETY: sysfs passes `count` readable bytes, unchanged during the call.
         let input = unsafe { slice::from_raw_parts(buf.cast::<u8>(), count) };

@@ -35,6 +35,10 @@ pub(crate) const fn kernel_toupper(c: u8) -> u8 {
 }
 
 /// A validated DCSS name: 1 to 8 bytes, upper case, stored NUL-terminated for extmem.
+///
+/// # Invariants
+///
+/// `1 <= len <= 8` and `bytes[len..]` are all NUL, so `bytes` is NUL-terminated.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct SegmentName {
     /// The name followed by at least one NUL byte.
@@ -55,6 +59,7 @@ impl SegmentName {
         for (dst, &src) in bytes.iter_mut().zip(raw) {
             *dst = kernel_toupper(src);
         }
+        // INVARIANT: `raw.len()` is 1 to 8, and the bytes after it stay zero.
         Ok(Self {
             bytes,
             len: raw.len(),

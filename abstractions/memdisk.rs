@@ -55,6 +55,10 @@ use kernel::{
 /// outside RAM, mapped in the kernel's identity mapping and valid for reads, and for writes while
 /// [`Backing::is_writable`]. The answers of `range`, `is_writable` and `is_intact` change only
 /// within methods that take `&mut self` (or by replacing the object).
+///
+/// What a `MemoryDisk` does not promise in return: with DAX, dropping it removes the kernel
+/// mapping of the range (s390 `arch_remove_memory()`, not reference counted) even if another
+/// kernel user still has the memory, as the C dcssblk does on `remove`.
 pub(crate) unsafe trait Backing: Send + Sync {
     /// First and last byte.
     fn range(&self) -> (u64, u64);
@@ -98,11 +102,17 @@ const OPENERS: u32 = CHANGING - 1;
 ///
 /// # Invariants
 ///
-/// Unless `GONE` is set, `start..start + len` is the range of the [`Backing`] of the
-/// [`MemoryDisk`] that owns the disk, which is intact, and `writable` what its `is_writable`
-/// said after its last change. `state` counts the opens that have not been released; `CHANGING`
-/// is set only while that count is zero, and opens are refused while it or `GONE` is set, so
-/// that the backing changes only without openers, and one that broke is never opened again.
+/// Unless `CHANGING` or `GONE` is set, `start..start + len` is the range of the [`Backing`] of
+/// the [`MemoryDisk`] that owns the disk, which is intact, `writable` what its `is_writable`
+/// says, and the disk is read-only unless `writable`. `state` counts the opens that have not been
+/// released; `CHANGING` is set only while that count is zero (and while the disk is being added),
+/// and opens are refused while it or `GONE` is set, so that the backing changes only without
+/// openers, and one that broke is never opened again.
+///
+/// Bios come only from openers: a file system or a block device file holds the disk open while
+/// it submits, and the last close writes back and drops the disk's page cache
+/// (`blkdev_put_whole()`: `blkdev_flush_mapping()`) before it calls `release`. So no bio is in
+/// flight while `CHANGING` is set, and none starts.
 pub(crate) struct Served<T: Operations> {
     data: ARef<T::Data>,
     start: u64,
@@ -123,16 +133,17 @@ impl<T: Operations> gen_disk::Operations for Adapter<T> {
     type Data = KBox<Served<T>>;
 
     fn submit_bio(served: &Served<T>, bio: Bio) {
-        // Bios come from openers (the flush on the last close comes before its release), so
-        // neither flag is set now; a bio from elsewhere fails instead of racing a change.
+        // Bios come only from openers (type invariant), so neither flag is set now; checking costs
+        // one load and turns a broken rule into an I/O error rather than a fault.
         if served.state.load(Acquire) & (CHANGING | GONE) != 0 {
             bio.end(Err(EIO));
             return;
         }
-        // SAFETY: Without `GONE`, the range is that of the backing, which is intact (type
-        // invariant), so it is mapped, and writable if `writable` says so. The backing lives
-        // until `MemoryDisk` drops it, after `del_gendisk` has waited for this call, and it
-        // changes only under `CHANGING`, which is set only without openers.
+        // SAFETY: Neither flag is set and this bio comes from an opener, so the range is that of
+        // the backing, which is intact and does not change before the bio ends (type
+        // invariant): it is mapped, and writable if `writable` says so. The backing lives until
+        // `MemoryDisk` drops it, after `del_gendisk` has waited for this call and left the
+        // queue frozen.
         let memory =
             unsafe { MappedRange::new(served.start, served.len, served.writable.load(Relaxed)) };
         T::submit_bio(&served.data, &memory, bio);
@@ -186,12 +197,11 @@ impl<T: Operations, B: Backing> MemoryDisk<T, B> {
         let (start, end) = backing.range();
         let dax = if dax {
             // SAFETY: The disk stays valid until `drop` shuts DAX down before deleting it (or
-            // until `Dax` is dropped here on error, while `disk` still lives). The range is
-            // mapped while the backing is intact and keeps it, and the backing is dropped after
-            // the page map (`drop`, or below). Should it break or be replaced, the memory is
-            // unmapped while the page map lives; nothing reaches it through DAX then: DAX users
-            // (mounted file systems) hold the disk open, which `change_backing` refuses, and the
-            // disk is never opened again (`GONE`).
+            // until `Dax` is dropped here on error, while `disk` still lives). DAX users are
+            // mounted file systems, which hold the disk open, and while it is open the backing
+            // is intact and unchanged, so the range is mapped, and a read-write mount exists only
+            // on a writable one (the disk is read-only otherwise; `Served`). The backing is
+            // dropped after the page map (`drop`, or below).
             match unsafe { Dax::new(start, end, disk.as_raw()) } {
                 Ok(dax) => Some(dax),
                 Err(err) => {
@@ -215,19 +225,25 @@ impl<T: Operations, B: Backing> MemoryDisk<T, B> {
     /// memory, read-only unless the backing is writable.
     pub(crate) fn add(&mut self, parent: &impl ParentDevice, data: ARef<T::Data>) -> Result {
         let (start, end) = self.backing.range();
-        // INVARIANT: The backing's range and writability; no openers yet.
+        let writable = self.backing.is_writable();
+        // INVARIANT: The backing's range and writability; no openers, and none until the disk's
+        // read-only flag is right (`CHANGING`).
         let served = KBox::new(
             Served {
                 data,
                 start,
                 len: end - start + 1,
-                writable: Atomic::new(self.backing.is_writable()),
-                state: Atomic::new(0),
+                writable: Atomic::new(writable),
+                state: Atomic::new(CHANGING),
             },
             GFP_KERNEL,
         )?;
         self.disk.add(parent, served)?;
-        self.disk.set_read_only(!self.backing.is_writable());
+        // After `add`, as `set_disk_ro` tells udev (`DISK_RO=1`) of an added disk only.
+        self.disk.set_read_only(!writable);
+        if let Some(served) = self.disk.data() {
+            served.state.store(0, Release);
+        }
         Ok(())
     }
 
@@ -255,9 +271,9 @@ impl<T: Operations, B: Backing> MemoryDisk<T, B> {
         // INVARIANT: What the backing says after the change, stored before opens can start; a
         // backing that broke, or now covers another range, is `GONE`.
         served.writable.store(writable, Relaxed);
+        self.disk.set_read_only(!writable);
         let intact = self.backing.is_intact() && self.backing.range() == range;
         served.state.store(if intact { 0 } else { GONE }, Release);
-        self.disk.set_read_only(!writable);
         Ok(result)
     }
 }

@@ -103,8 +103,8 @@ impl<T: Operations> Vtable<T> {
     ///
     /// # Safety
     ///
-    /// `disk` is live, was set up with this table and added ([`GenDisk::add`]), and has not been
-    /// freed, for `'a`.
+    /// `disk` is live and was set up with this table, `private_data` holds the `T::Data` that
+    /// [`GenDisk::add`] stored before `device_add_disk`, and `free_disk` has not run, for `'a`.
     unsafe fn data<'a>(disk: *mut bindings::gendisk) -> Borrowed<'a, T> {
         // SAFETY: Per the safety requirements `private_data` holds what `add` stored with
         // `into_foreign`, taken back only by `free_disk`, after the last callback.
@@ -303,7 +303,9 @@ impl<T: Operations> GenDisk<T> {
         let foreign = data.into_foreign();
         let gd = self.gd.as_ptr();
         // SAFETY: `gd` is valid and not added; `parent` is a live, registered device
-        // (`ParentDevice`). Until the add succeeds nobody reads `private_data`.
+        // (`ParentDevice`). Callbacks may run (and read `private_data`) once `add_disk_final`
+        // has made the block device visible; every failure of `device_add_disk` comes before
+        // that, so none has seen it when the add fails.
         let result = unsafe {
             (*gd).private_data = foreign;
             to_result(bindings::device_add_disk(
