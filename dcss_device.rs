@@ -25,7 +25,10 @@ use crate::{
             SegmentSet,
             SegmentType, //
         },
-        memdisk::MemoryDisk,
+        memdisk::{
+            Backing,
+            MemoryDisk, //
+        },
     },
     disk_ops::{
         BLOCK_SIZE,
@@ -92,11 +95,6 @@ impl DcssDevice {
 
     pub(crate) fn is_shared(&self) -> bool {
         self.shared.load(Relaxed)
-    }
-
-    /// Whether writes fail: shared SR, ER and SC segments are write-protected by z/VM.
-    pub(crate) fn is_read_only(&self) -> bool {
-        self.is_shared() && self.kind.is_read_only_when_shared()
     }
 }
 
@@ -170,7 +168,7 @@ pub(crate) fn add_device(parent: &impl ParentDevice, input: &[u8]) -> Result {
         EINVAL
     })?;
     let segments = SegmentSet::new(segments)?;
-    let (start, end) = (segments.start(), segments.end());
+    let (start, end) = segments.range();
     let with_dax = dax::is_dax_capable(start, end);
     let size = end - start + 1;
     let input_name = BStr::from_bytes(text);

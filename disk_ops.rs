@@ -92,7 +92,7 @@ fn transfer(device: &DcssDevice, memory: &MappedRange<'_>, bio: &Bio) -> Result 
         return Err(EIO);
     }
     let is_write = bio.is_write();
-    if is_write && device.is_read_only() {
+    if is_write && !memory.is_writable() {
         dcss_warn!(
             "Writing to {} failed because it is a read-only device\n",
             device.name

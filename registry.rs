@@ -244,11 +244,9 @@ impl Locked {
         device: &DcssDevice,
     ) -> Result<(DetachReservation, &mut Entry)> {
         self.0.releasing.reserve(1, GFP_KERNEL)?;
+        let mut segments = KVec::new();
+        segments.extend_from_slice(device.segment_names(), GFP_KERNEL)?;
         let entry = self.entry_of(device).ok_or(ENODEV)?;
-        let mut segments = KVec::with_capacity(entry.segments().len(), GFP_KERNEL)?;
-        for segment in entry.segments() {
-            segments.push(*segment.name(), GFP_KERNEL)?;
-        }
         Ok((DetachReservation(segments), entry))
     }
 

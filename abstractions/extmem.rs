@@ -361,8 +361,8 @@ impl SegmentSet {
     }
 
     /// Reloads segment `index` in `mode` ([`Segment::switch_mode`]). Its memory is unmapped while
-    /// z/VM purges and reloads it (extmem puts it back at the same address): nothing may access it
-    /// meanwhile. `EINVAL` (as a lost segment) for an index out of range.
+    /// z/VM purges and reloads it (at the address its definition gives, the old one): nothing may
+    /// access it meanwhile. `EINVAL` (as a lost segment) for an index out of range.
     pub(crate) fn switch_mode(
         &mut self,
         index: usize,
@@ -373,24 +373,14 @@ impl SegmentSet {
             .ok_or(ModeSwitchError::Lost(EINVAL))?
             .switch_mode(mode)
     }
-
-    /// First byte of the range.
-    pub(crate) fn start(&self) -> u64 {
-        self.start
-    }
-
-    /// Last byte of the range.
-    pub(crate) fn end(&self) -> u64 {
-        self.end
-    }
 }
 
 // SAFETY: The range is tiled by the set's segments (type invariant), which stay where they are
 // while loaded: DCSSs lie outside RAM, in the identity mapping, and a reload puts a segment
-// where z/VM's definition of it says, its old address, or unloads it (`is_intact` then says so). Every segment is unloaded only when
-// the set is dropped, or by a failed `switch_mode`, which takes `&mut self`; a segment is
-// write-protected only while loaded shared with a read-only type, which `Segment::is_writable`
-// tells, and that changes only in `switch_mode` too.
+// where z/VM's definition of it says, its old address, or unloads it (`is_intact` then says so).
+// Every segment is unloaded only when the set is dropped, or by a failed `switch_mode`, which
+// takes `&mut self`; a segment is write-protected only while loaded shared with a read-only
+// type, which `Segment::is_writable` tells, and that changes only in `switch_mode` too.
 unsafe impl Backing for SegmentSet {
     fn range(&self) -> (u64, u64) {
         (self.start, self.end)

@@ -70,6 +70,11 @@ impl MappedRange<'_> {
         }
     }
 
+    /// Whether [`MappedRange::write`] may write: the memory is not write-protected.
+    pub(crate) fn is_writable(&self) -> bool {
+        self.writable
+    }
+
     /// The address of `len` bytes at `offset` in the range, if they are inside it.
     fn at(&self, offset: u64, len: usize) -> Result<*mut u8> {
         let end = offset.checked_add(len as u64).ok_or(EIO)?;
