@@ -67,9 +67,9 @@ pub(crate) unsafe fn init() -> RegistryMemory {
 /// All segment devices with their disks, segments and open counts.
 struct Registry {
     devices: KVec<Entry>,
-    /// One entry per device still being torn down: its minor and segment names stay taken until
-    /// then (see [`ReleaseHold`]).
-    releasing: KVec<Releasing>,
+    /// The devices still being torn down: their minors and segment names stay taken until then
+    /// (see [`ReleaseHold`]).
+    releasing: KVec<ARef<SegmentDevice>>,
     /// The block major: `None` until module init has set everything up ([`RegistryMemory::open`]),
     /// so that an `add` racing a failing init adds nothing.
     major: Option<Major>,
@@ -128,12 +128,6 @@ pub(crate) struct Staged {
     pub(crate) device: ARef<SegmentDevice>,
 }
 
-/// A device being torn down: its minor and segment names.
-struct Releasing {
-    minor: u32,
-    segments: KVec<SegmentName>,
-}
-
 /// The registry, locked.
 pub(crate) struct Locked(GlobalGuard<DEVICES>);
 
@@ -167,16 +161,8 @@ impl Locked {
     /// Whether segment `name` is part of any device, or of one still being torn down (its extmem
     /// reference and DAX page map may not be gone yet).
     pub(crate) fn segment_in_use(&self, name: &SegmentName) -> bool {
-        self.0
-            .releasing
-            .iter()
-            .any(|r| r.segments.iter().any(|segment| segment == name))
-            || self.0.devices.iter().any(|entry| {
-                entry
-                    .segments()
-                    .iter()
-                    .any(|segment| segment.name() == name)
-            })
+        let uses = |device: &ARef<SegmentDevice>| device.segment_names().contains(name);
+        self.0.devices.iter().any(|entry| uses(&entry.device)) || self.0.releasing.iter().any(uses)
     }
 
     /// The lowest minor no device and no device being torn down has, as
@@ -191,7 +177,7 @@ impl Locked {
             .devices
             .iter()
             .any(|entry| entry.device.minor == minor)
-            || self.0.releasing.iter().any(|r| r.minor == minor)
+            || self.0.releasing.iter().any(|device| device.minor == minor)
     }
 
     /// Adds what `add` built to the registry and makes its disk visible, or, if that fails,
@@ -244,10 +230,8 @@ impl Locked {
         device: &DcssDevice,
     ) -> Result<(DetachReservation, &mut Entry)> {
         self.0.releasing.reserve(1, GFP_KERNEL)?;
-        let mut segments = KVec::new();
-        segments.extend_from_slice(device.segment_names(), GFP_KERNEL)?;
         let entry = self.entry_of(device).ok_or(ENODEV)?;
-        Ok((DetachReservation(segments), entry))
+        Ok((DetachReservation(()), entry))
     }
 
     /// Takes `device` off the registry, unlocks, and returns it for teardown: its minor and
@@ -255,7 +239,7 @@ impl Locked {
     pub(crate) fn detach(
         mut self,
         device: &DcssDevice,
-        reservation: DetachReservation,
+        _reservation: DetachReservation,
     ) -> Result<Detached> {
         let index = self
             .0
@@ -264,11 +248,7 @@ impl Locked {
             .position(|entry| ptr::eq(&**entry.device, device))
             .ok_or(ENODEV)?;
         let entry = self.0.devices.remove(index).map_err(|_| ENODEV)?;
-        let releasing = Releasing {
-            minor: entry.device.minor,
-            segments: reservation.0,
-        };
-        let hold = match self.0.releasing.push_within_capacity(releasing) {
+        let hold = match self.0.releasing.push_within_capacity(entry.device.clone()) {
             Ok(()) => Some(ReleaseHold(entry.device.minor)),
             // Only if the reservation was used up by another detach under the same lock; the
             // minor and names are then free at once.
@@ -279,9 +259,8 @@ impl Locked {
     }
 }
 
-/// Room for one [`Locked::detach`]: the names of the device's segments, and a slot in the
-/// registry's list of devices being torn down.
-pub(crate) struct DetachReservation(KVec<SegmentName>);
+/// Room for one [`Locked::detach`]: a slot in the registry's list of devices being torn down.
+pub(crate) struct DetachReservation(());
 
 /// A device taken off the registry, torn down when dropped: the disk (DAX access, disk, DAX page
 /// map, segments: [`MemoryDisk`]), driver-core registration, then its minor and segment names
@@ -331,10 +310,13 @@ impl Drop for ReleaseHold {
         // A minor is held at most once: no device gets it while it is in `releasing`.
         let removed = {
             let mut registry = DEVICES.lock();
-            let index = registry.releasing.iter().position(|r| r.minor == self.0);
+            let index = registry
+                .releasing
+                .iter()
+                .position(|device| device.minor == self.0);
             index.and_then(|index| registry.releasing.remove(index).ok())
         };
-        // The names' buffer is freed after unlocking.
+        // The reference is given back after unlocking.
         drop(removed);
     }
 }
