@@ -18,15 +18,17 @@ resident() {
 # ticks PATTERN: CPU time (utime + stime, in clock ticks) of the processes matching PATTERN
 # (fields 14 and 15 of /proc/PID/stat, counted after the command name, which may hold spaces)
 ticks() { local p s=0; for p in $(pgrep -f "$1"); do s=$((s + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $s; }
-# idle PATTERN MAX: waits until processes matching PATTERN exist and used less than 1 % of a CPU
-# over 10 s (a program that has finished starting), at most MAX seconds.
+# idle PATTERN MAX: waits until processes matching PATTERN used less than 1 % of a CPU over 10 s
+# (a program that has finished starting), at most MAX seconds: 0 idle, 1 still busy, 2 no such
+# process any more (it exited or died: nothing left to wait for).
 idle() {
 	local end=$((SECONDS + $2)) a b
 	a=$(ticks "$1")
 	while [ $SECONDS -lt $end ]; do
 		sleep 10
+		pgrep -f "$1" >/dev/null || return 2
 		b=$(ticks "$1")
-		[ $((b - a)) -ge 10 ] || ! pgrep -f "$1" >/dev/null || return 0
+		[ $((b - a)) -ge 10 ] || return 0
 		a=$b
 	done
 	return 1
