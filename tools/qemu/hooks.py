@@ -200,10 +200,10 @@ def write_if_changed(path, data):
     os.replace(tmp, path)
 
 
-def main():
-    pristine, work = sys.argv[1], sys.argv[2]
+def apply(pristine, work, hooks, own, here):
+    """Writes into WORK the files of PRISTINE that HOOKS edit, and OWN's files (from HERE)."""
     edited = {}
-    for rel, anchor, repl, why in HOOKS:
+    for rel, anchor, repl, why in hooks:
         if rel not in edited:
             with open(os.path.join(pristine, rel), encoding="utf-8") as f:
                 edited[rel] = f.read()
@@ -220,7 +220,7 @@ def main():
             old = set(f.read().split())
     except FileNotFoundError:
         old = set()
-    for rel in old - set(edited) - {dst for _, dst in OWN}:
+    for rel in old - set(edited) - {dst for _, dst in own}:
         src = os.path.join(pristine, rel)
         if os.path.exists(src):
             with open(src, "rb") as f:
@@ -230,12 +230,12 @@ def main():
 
     for rel, text in edited.items():
         write_if_changed(os.path.join(work, rel), text.encode("utf-8"))
-    for src, dst in OWN:
-        with open(os.path.join(HERE, src), "rb") as f:
+    for src, dst in own:
+        with open(os.path.join(here, src), "rb") as f:
             write_if_changed(os.path.join(work, dst), f.read())
     with open(manifest, "w") as f:
-        f.write("\n".join(sorted(set(edited) | {dst for _, dst in OWN})) + "\n")
+        f.write("\n".join(sorted(set(edited) | {dst for _, dst in own})) + "\n")
 
 
 if __name__ == "__main__":
-    main()
+    apply(sys.argv[1], sys.argv[2], HOOKS, OWN, HERE)
