@@ -20,7 +20,8 @@ resident() {
 ticks() { local p s=0; for p in $(pgrep -f "$1"); do s=$((s + $(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null || echo 0))); done; echo $s; }
 # idle PATTERN MAX: waits until processes matching PATTERN used less than 1 % of a CPU over 10 s
 # (a program that has finished starting), at most MAX seconds: 0 idle, 1 still busy, 2 no such
-# process any more (it exited or died: nothing left to wait for).
+# process any more (it exited or died: nothing left to wait for; also one not yet started 10 s
+# after the call, so start the program first).
 idle() {
 	local end=$((SECONDS + $2)) a b
 	a=$(ticks "$1")
