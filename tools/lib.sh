@@ -17,6 +17,9 @@ heavy() { local rc=0; exec 9>"$CACHE/heavy.lock"; flock 9; "$@" || rc=$?; exec 9
 # it outside the checkout (KUnit build, fleet image, Debian package, broken-module test).
 MODULE_SOURCES=("$TOP"/*.rs "$TOP/glue.c" "$TOP/glue.h" "$TOP/Kbuild" "$TOP/bindings/bindings_helper.h")
 while IFS= read -r f; do MODULE_SOURCES+=("$TOP/$f"); done < <(cd "$TOP" && find abstractions -name '*.rs' 2>/dev/null | LC_ALL=C sort)
+# kunit_suites: the names of the module's KUnit suites, one a line, from its
+# #[kunit_tests(NAME)] attributes (make check's KUnit layer and tests/hercules count them).
+kunit_suites() { local f; for f in "${MODULE_SOURCES[@]}"; do [[ $f != *.rs ]] || sed -n 's/^#\[kunit_tests(\(.*\))\]$/\1/p' "$f"; done; }
 # copy_module_sources DEST: MODULE_SOURCES into DEST, keeping their folders
 copy_module_sources() { local dest; dest=$(realpath -m -- "$1"); (cd "$TOP" && cp --parents -- "${MODULE_SOURCES[@]#"$TOP"/}" "$dest"); }
 # The unpacked Debian linux-source for $KVER_WANT (fetched pinned from unstable, never installed).
@@ -42,6 +45,11 @@ kernel_source() {
 TIMEOUT_SCALE=${DCSS_TIMEOUT_SCALE:-1}
 [[ $TIMEOUT_SCALE =~ ^[0-9]+([.][0-9]+)?$ ]] && awk -v f="$TIMEOUT_SCALE" 'BEGIN { exit !(f > 0) }' ||
 	die "DCSS_TIMEOUT_SCALE=$TIMEOUT_SCALE: want a positive number"
+# plain_kernel: this test's guests boot the plain kernel (tools/build-kernel plain), unless the
+# caller chose a kernel (DCSS_KERNEL set, even empty: make check-debug's KASAN one). For the tests
+# whose subject is not the Rust driver (the C reference, the emulator, the harness, packaging):
+# the test kernel's debugging aids make a guest about 5x slower and check nothing of ours there.
+plain_kernel() { export DCSS_KERNEL=${DCSS_KERNEL-plain}; }
 # scaled SECONDS: SECONDS x DCSS_TIMEOUT_SCALE, rounded up.
 scaled() { awk -v s="$1" -v f="$TIMEOUT_SCALE" 'BEGIN { t = s * f; i = int(t); print (t > i) ? i + 1 : i }'; }
 # poll SECONDS CMD...: runs CMD every 0.5 s until it succeeds (status 0) or SECONDS (scaled) have

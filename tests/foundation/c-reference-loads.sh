@@ -1,5 +1,7 @@
 # The in-tree C dcssblk.ko, our reference, is installed in the guest and loads with modprobe.
 set -euo pipefail
+. "$TOP/tools/lib.sh"
+plain_kernel
 cat >"$T/guest" <<'G'
 set -e
 modprobe dcssblk

@@ -8,7 +8,7 @@ ko=$("$TOP/tools/build-module" --kunit) || fail "tools/build-module --kunit"
 "$VM" run --emulator hercules --kunit --module "$ko" --timeout 600 tests/hercules/bare.guest | tee "$T/console"
 console=$(tr -d '\r' <"$T/console" | sed 's/^\[+[0-9]*s\] //')
 # Every KUnit suite of the sources reports "ok" (its own, unindented line), none "not ok".
-for f in "${MODULE_SOURCES[@]}"; do [[ $f != *.rs ]] || sed -n 's/^#\[kunit_tests(\(.*\))\]$/\1/p' "$f"; done >"$T/suites"
+kunit_suites >"$T/suites"
 [ -s "$T/suites" ] || fail "no #[kunit_tests(NAME)] suite found in the sources"
 while read -r s; do
 	grep -qE "^ok [0-9]+ $s\$" <<<"$console" || fail "KUnit suite $s did not report ok on Hercules"

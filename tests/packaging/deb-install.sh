@@ -6,6 +6,8 @@
 # (postrm's depmod: modprobe fails) while the options file, a conffile, stays until purge.
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
+. "$TOP/tools/lib.sh"
+plain_kernel
 kdir=$("$TOP/tools/build-kernel" ${DCSS_KERNEL:-}) || fail "tools/build-kernel failed"
 "$TOP/tools/build-deb" "$kdir" >"$T/debs" || fail "tools/build-deb failed"
 mapfile -t debs <"$T/debs"
