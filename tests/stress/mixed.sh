@@ -24,4 +24,5 @@ fill STB1 256
 fill STB2 256
 fill STX 512
 duration=${STRESS_DURATION:-40}
-vm --smp 2 --timeout $((600 + 3 * duration)) --env DURATION="$duration" --env RECORD_ONLY="${RECORD_ONLY:-0}" tests/stress/mixed.guest
+# (make check's slice took 462 s of its guest on 2026-12-07, before its checks lost their forks)
+vm --smp 2 --timeout $((1200 + 3 * duration)) --env DURATION="$duration" --env RECORD_ONLY="${RECORD_ONLY:-0}" tests/stress/mixed.guest
