@@ -9,9 +9,7 @@
 # reports for DRIVER=dcssblk; dcssblk_rs checks every segment name under the lock (README.md,
 # "Differences from the C driver", item 5) and must pass.
 set -euo pipefail
-# The C run calibrates the race window for the Rust run, so both run on the test kernel (set, even
-# empty, DCSS_KERNEL keeps host.sh from choosing the plain kernel for the C reference).
-export DCSS_KERNEL=${DCSS_KERNEL-}
+C_ON_TEST_KERNEL="the C run calibrates the race window for the Rust run"
 . tests/lib/host.sh
 defseg XS 4F600-4F7FF SR
 defseg SAME 4F800-4F8FF SR

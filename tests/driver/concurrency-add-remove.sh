@@ -11,9 +11,7 @@
 # guest therefore only reports and does not fail; dcssblk_rs, which keeps a removed device's minor
 # reserved until its disk is deleted (README.md, "Fixed C quirks", item 10), must pass.
 set -euo pipefail
-# The C run calibrates the race window for the Rust run, so both run on the test kernel (set, even
-# empty, DCSS_KERNEL keeps host.sh from choosing the plain kernel for the C reference).
-export DCSS_KERNEL=${DCSS_KERNEL-}
+C_ON_TEST_KERNEL="the C run calibrates the race window for the Rust run"
 . tests/lib/host.sh
 for i in 0 1 2 3; do defseg R$i 4F${i}00-4F${i}FF SR; done
 vm --smp 2 --timeout 1200 tests/driver/concurrency-add-remove.guest

@@ -6,9 +6,7 @@
 # Afterwards: unloading the first and loading the second works, and the DCSS the first one had
 # loaded can be added by the second (extmem's state was released).
 set -euo pipefail
-# Both runs load dcssblk_rs (in the C run it meets the loaded C driver: its init error path), so
-# both run on the test kernel (a set DCSS_KERNEL, even empty, keeps host.sh's plain kernel away).
-export DCSS_KERNEL=${DCSS_KERNEL-}
+C_ON_TEST_KERNEL="the C run loads dcssblk_rs too (its init error path, against the loaded C driver)"
 NO_KMEMLEAK="add and remove with the other driver loaded: the paths add-multi and remove leak-check"
 . tests/lib/host.sh
 defseg OD 4C000-4C0FF SR
