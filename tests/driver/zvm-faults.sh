@@ -1,5 +1,5 @@
-# z/VM failing on purpose (issue 9, section 3; the emulator's ZVM_TEST_FAULTS rules, tools/qemu/
-# zvm-cp.c): every error extmem can bring to the driver. A query (DIAG X'64' SEGEXTX) failing, a
+# z/VM failing on purpose (issue 9, section 3; the emulator's ZVM_TEST_FAULTS rules, tools/zvm/
+# zvm-core.c): every error extmem can bring to the driver. A query (DIAG X'64' SEGEXTX) failing, a
 # load failing after its query worked (alone and as the second of a set), the segment file
 # vanishing or truncated between query and load, a reload failing during a `shared` switch,
 # PURGESEG failing, DEFSEG, SAVESEG and the host's write of the new version failing (EIO,

@@ -14,7 +14,7 @@ NO_KMEMLEAK="no allocation on these paths (open counts under the lock); add/remo
 . tests/lib/host.sh
 defseg OVS 4E000-4EFFF SR
 fill OVS 4096
-# A slow CP (tools/qemu/zvm-cp.c): each LOAD waits 100 ms while the other vCPU runs on, so the gap
+# A slow CP (tools/zvm/zvm-core.c): each LOAD waits 100 ms while the other vCPU runs on, so the gap
 # between the PURGESEG and the LOAD of a mode change is wide enough to land an access in it.
 export ZVM_TEST_LOAD_DELAY_MS=100
 # make check: 24 reads and 24 writes (the guest's default, 60 each, was measured in README).

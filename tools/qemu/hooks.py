@@ -7,8 +7,9 @@ Usage: hooks.py PRISTINE WORK
 Every hook is an exact text edit anchored on pristine QEMU source; a missing or ambiguous
 anchor aborts the build (QEMU moved on: re-check the hook by hand). The edited files are
 computed from PRISTINE and written into WORK only when their content changes, so ninja
-rebuilds no more than it must. Our own sources (zvm-cp.c/.h) are copied the same way.
-All behaviour lives in hw/s390x/zvm-cp.c; the hooks only route into it, and every routed
+rebuilds no more than it must. Our own sources (zvm-cp.c/.h and the emulator-independent core
+tools/zvm/zvm-core.c/.h) are copied the same way.
+All behaviour lives in hw/s390x/zvm-cp.c and zvm-core.c; the hooks only route into them, and every routed
 path is a no-op unless -machine ...,zvm-segments=DIR was given.
 """
 import os
@@ -21,8 +22,8 @@ HOOKS = [
     # --- build system -------------------------------------------------------------
     ("hw/s390x/meson.build",
      "  's390-hypercall.c',\n))\n",
-     "  's390-hypercall.c',\n  'zvm-cp.c',\n))\n",
-     "zvm-cp.c is machine code: built with the s390-ccw-virtio machine only."),
+     "  's390-hypercall.c',\n  'zvm-cp.c',\n  'zvm-core.c',\n))\n",
+     "zvm-cp.c and its core are machine code: built with the s390-ccw-virtio machine only."),
 
     # --- machine: property, init, reset ---------------------------------------------
     ("include/hw/s390x/s390-virtio-ccw.h",
@@ -65,7 +66,7 @@ HOOKS = [
     ("target/s390x/tcg/translate.c",
      "    gen_helper_diag(tcg_env, r1, r3, func_code);\n    return DISAS_NEXT;\n}\n#endif\n",
      "    if (get_field(s, i2) == 0x008 || get_field(s, i2) == 0x064) {\n"
-     "        /* z/VM CP services (zvm-cp.c): they set the condition code */\n"
+     "        /* z/VM CP services (zvm-core.c): they set the condition code */\n"
      "        gen_helper_diag_cc(cc_op, tcg_env, r1, r3, func_code);\n"
      "        set_cc_static(s);\n"
      "        if (get_field(s, i2) == 0x064) {\n"
@@ -97,7 +98,7 @@ HOOKS = [
     ("target/s390x/tcg/misc_helper.c",
      "#include CONFIG_DEVICES\n#endif\n",
      "#include CONFIG_DEVICES\n#ifdef CONFIG_S390_CCW_VIRTIO\n#include \"hw/s390x/zvm-cp.h\"\n#endif\n#endif\n",
-     "Declarations of zvm_cp_enabled/zvm_diag8/zvm_diag64."),
+     "Declarations of zvm_cp_enabled/zvm_cp_diag8/zvm_cp_diag64."),
     ("target/s390x/tcg/misc_helper.c",
      "/* Set Prefix */\nvoid HELPER(spx)",
      "/* DIAG 8 and 64: z/VM CP services, only with -machine ...,zvm-segments=DIR */\n"
@@ -106,8 +107,8 @@ HOOKS = [
      "{\n"
      "#ifdef CONFIG_S390_CCW_VIRTIO\n"
      "    if (zvm_cp_enabled()) {\n"
-     "        return num == 0x64 ? zvm_diag64(env, r1, r3, GETPC())\n"
-     "                           : zvm_diag8(env, r1, r3, GETPC());\n"
+     "        return num == 0x64 ? zvm_cp_diag64(env, r1, r3, GETPC())\n"
+     "                           : zvm_cp_diag8(env, r1, r3, GETPC());\n"
      "    }\n"
      "#endif\n"
      "    /* stock QEMU: unknown DIAGNOSE code */\n"
@@ -125,7 +126,7 @@ HOOKS = [
      "    tcg_s390_program_interrupt(env, PGM_OPERATION, GETPC());\n"
      "}\n\n"
      "/* Set Prefix */\nvoid HELPER(spx)",
-     "The helpers themselves; all logic is in zvm-cp.c."),
+     "The helpers themselves; all logic is in zvm-cp.c and zvm-core.c."),
     ("target/s390x/tcg/misc_helper.c",
      '            ebcdic_put(sysib.sysib_322.vm[0].cpi, "KVM/Linux       ", 16);\n',
      "#ifdef CONFIG_S390_CCW_VIRTIO\n"
@@ -180,10 +181,14 @@ HOOKS = [
      "Real-address accesses (STURA etc.) go through mmu_translate_real."),
 ]
 
-# Our own sources and where they go in the QEMU tree.
+# Our own sources (relative to tools/qemu) and where they go in the QEMU tree. The core's
+# header goes beside it (its own #include) and among QEMU's headers (zvm-cp.h's).
 OWN = [
     ("zvm-cp.c", "hw/s390x/zvm-cp.c"),
     ("zvm-cp.h", "include/hw/s390x/zvm-cp.h"),
+    ("../zvm/zvm-core.c", "hw/s390x/zvm-core.c"),
+    ("../zvm/zvm-core.h", "hw/s390x/zvm-core.h"),
+    ("../zvm/zvm-core.h", "include/hw/s390x/zvm-core.h"),
 ]
 
 

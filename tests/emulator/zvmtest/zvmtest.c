@@ -24,6 +24,8 @@
  *                  physical address ADDR (hex; it needs a struct page, e.g. a
  *                  DAX-mapped DCSS) or into a fresh RAM page; prints the
  *                  request's status and the page's first 8 bytes (hex)
+ *   peek=ADDR      load 8 bytes from real address ADDR (hex) with LURAG; prints
+ *                  the program-interruption code (0x5: addressing) and the value
  *   leak=1         allocate 64 zeroed blocks of 64 bytes and lose the pointers (for
  *                  the harness's kmemleak check; a stale copy of a pointer in
  *                  a reused kernel stack may hide a few of them)
@@ -42,7 +44,7 @@
 #include <asm/extmem.h>
 #include <asm/lowcore.h>
 
-static char *cmd, *cmdnr, *prot, *rawload, *rawpurge, *hold, *dma, *snatch;
+static char *cmd, *cmdnr, *prot, *rawload, *rawpurge, *hold, *dma, *snatch, *peek;
 static int rlen = 4096;
 static bool bad, iucv, holdexcl, holding, leak;
 module_param(cmd, charp, 0);
@@ -58,6 +60,7 @@ module_param(holdexcl, bool, 0);
 module_param(leak, bool, 0);
 module_param(dma, charp, 0);
 module_param(snatch, charp, 0);
+module_param(peek, charp, 0);
 
 static struct task_struct *snatcher;
 static bool snatched;
@@ -120,6 +123,33 @@ stored:
 	copy_from_kernel_nofault(&after, (void *)start, 1);
 	pr_info("zvmtest: prot store=%ld unchanged=%d\n", w, before == after);
 	segment_unload(prot);
+}
+
+/*
+ * Real storage the kernel has no mapping for (above its memory): LURAG, a fixup
+ * on either side of it (PSW after a suppressed, at a nullified instruction).
+ */
+static void run_peek(void)
+{
+	unsigned long addr, v = 0;
+	int done = 0, code;
+
+	if (kstrtoul(peek, 16, &addr)) {
+		pr_info("zvmtest: peek: bad address %s\n", peek);
+		return;
+	}
+	preempt_disable();
+	asm volatile(
+		"0:	lurag	%[v],%[a]\n"
+		"1:	lhi	%[done],1\n"
+		"2:\n"
+		EX_TABLE(0b, 2b)
+		EX_TABLE(1b, 2b)
+		: [done] "+d" (done), [v] "+d" (v)
+		: [a] "d" (addr) : "cc", "memory");
+	code = done ? 0 : get_lowcore()->pgm_code;
+	preempt_enable();
+	pr_info("zvmtest: peek %lx pgm=%#x value=%016lx\n", addr, code, v);
 }
 
 /* Program-interruption code of a DIAG, or 0 if it completed */
@@ -373,6 +403,8 @@ static int __init zvmtest_init(void)
 		run_leak();
 	if (dma)
 		run_dma();
+	if (peek)
+		run_peek();
 	if (snatch) {
 		snatcher = kthread_run(run_snatch, NULL, "zvmtest-snatch");
 		if (IS_ERR(snatcher)) {
