@@ -5,7 +5,8 @@
 #   make deb             a Debian package of the module for the kernel tree (KDIR=...): prints its path
 #   make rust-analyzer   rust-project.json for editors, against the kernel tree the module builds with
 #   make check           every test: host unit tests, KUnit in a guest, guest integration tests
-#   make demo            the paper's workflow in emulated z/VM guests
+#                        (EMULATOR=hercules: every guest on Hercules, the QEMU-only tests skipped)
+#   make demo            the paper's workflow in emulated z/VM guests (EMULATOR=hercules: on Hercules)
 #   make bench           the Rust and the C driver side by side, ratio per workload
 #   make paper           the paper's experiment with fleets of Debian guests: results/paper/report.md
 #   make faults          every fault point of add and shared, both segment sets (make check: every 6th of one)

@@ -2,6 +2,7 @@
 # block and reads them back (issue 10, item 3): O_DIRECT through libaio and io_uring, buffered
 # through psync, random and sequential; every block must verify. The control: after a write-only
 # pass, one block overwritten behind fio's back makes `--verify_only` fail.
+# emulator: qemu (fio on a virtio disk image)
 set -euo pipefail
 NO_KMEMLEAK="blockio leak-checks the same bio paths"
 . tests/lib/host.sh

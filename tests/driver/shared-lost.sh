@@ -5,6 +5,7 @@
 # removed with all its DCSSs, other devices are untouched, and X can be added again.
 # Handshake through a shared virtio disk: the guest writes "RR" when ready, the host purges Y
 # and answers "GO".
+# emulator: qemu (a shared virtio disk)
 set -euo pipefail
 . tests/lib/host.sh
 defseg X 4F900-4F9FF SR

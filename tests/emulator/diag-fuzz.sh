@@ -19,8 +19,8 @@ sleep 1
 vm --module "$ko" --timeout "${DIAG_FUZZ_TIMEOUT:-900}" --env CALLS="${DIAG_FUZZ_CALLS:-20000}" \
 	--env SEED="${DIAG_FUZZ_SEED:-1}" tests/emulator/diag-fuzz.guest >"$T/log" 2>&1 || { cat "$T/log"; fail "the fuzzed guest failed"; }
 cat "$T/log"
-# (tools/vm has failed the guest already if QEMU or a sanitizer reported a problem)
-pass "QEMU survived $(grep -ao 'diagfuzz: seed .*' "$T/log")"
+# (tools/vm has failed the guest already if the emulator or a sanitizer reported a problem)
+pass "${DCSS_EMULATOR:-qemu} survived $(grep -ao 'diagfuzz: seed .*' "$T/log")"
 new=$(find "$T" -mindepth 1 -newer "$T/before" ! -path "$SEG" ! -path "$SEG/*" ! -path "$T/log" ! -path "$T/diagfuzz*" ! -path "$T/.export" -print)
 [ -z "$new" ] || fail "files outside the catalog changed: $new"
 pass "no host file outside the catalog changed"

@@ -1,6 +1,7 @@
 # An exclusive load (shared=0 -> LOADNSRX private copy) in guest A is invisible to guest B, which
 # loads the same segment shared, until A saves; B keeps the version it has loaded (z/VM class P
 # "pending purge") and gets the new one on its next load.
+# emulator: qemu (a shared virtio disk)
 set -euo pipefail
 . tests/emulator/lib.bash
 defseg EXC 20000-200FF SR

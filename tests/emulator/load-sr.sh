@@ -2,6 +2,7 @@
 # DAX for a 2 MiB aligned segment and not for a 1 MiB aligned one; unknown name -> ENOENT (rc 44);
 # a segment inside guest storage -> EBUSY (Linux refuses it before the DIAG). Virtio DMA into the
 # loaded SR is dropped (zvmtest reads a disk sector into a segment page; RAM is the control).
+# emulator: qemu (virtio DMA into a segment)
 set -euo pipefail
 . tests/emulator/lib.bash
 ko=$(zvmtest_ko)

@@ -1,6 +1,7 @@
 # An IPL purges every saved segment the guest has loaded (as on z/VM): a guest loads a segment,
 # reboots (DIAG 308 re-IPL -> machine reset), and after the IPL PURGESEG finds it not loaded
 # (cc 1) and it loads again with the same contents. A marker on a small disk tells the boots apart.
+# emulator: qemu (re-IPL and a shared virtio disk)
 set -euo pipefail
 . tests/emulator/lib.bash
 ko=$(zvmtest_ko)

@@ -3,6 +3,7 @@
 # change without SAVESEG, and the live copy goes away with its last user. A live copy nobody holds
 # (what a QEMU that died leaves) is replaced by the next loader; after a SAVESEG, a new loader gets
 # the new version in a copy of its own while the guests still on the old version keep sharing theirs.
+# emulator: qemu (a shared virtio disk)
 set -euo pipefail
 . tests/emulator/lib.bash
 defseg SWS 20000-200FF SW

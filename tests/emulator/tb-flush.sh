@@ -3,6 +3,7 @@
 # new version whose only change is one byte of that program's machine code; the guest adds the
 # segment again and must run the new code. QEMU keys translations by ram_addr, and the new
 # mapping's RAMBlock may get the old one's, so without the flush the old code would run.
+# emulator: qemu (a shared virtio disk; QEMU's translated code)
 set -euo pipefail
 . tests/emulator/lib.bash
 mkdir -p "$T/tree"

@@ -2,6 +2,7 @@
 # both drivers, brd and the copy limit in one boot, on the instruction clock. tools/bench fails if
 # the guest fails or a measurement is missing; here the report must also carry a Rust/C ratio and
 # a copy-limit share for every job it planned, and the plot must exist.
+# emulator: qemu (fio on a virtio disk image, the instruction clock)
 set -euo pipefail
 fail() { echo "FAIL: $*" >&2; exit 1; }
 # 20 ms of guest time per job (make bench: 100): on the instruction clock a 1 MiB job copies
