@@ -1,6 +1,7 @@
 # Without -machine ...,zvm-segments=DIR the QEMU behaves as stock: the guest is a KVM/Linux-style
 # guest, not z/VM (dcssblk cannot load anything), IUCV is an operation exception, DIAG 8/64 are
 # specification exceptions. A missing catalog directory is refused at start-up.
+# emulator: qemu (stock QEMU's own answers: Hercules without ZVMSEGS is tests/hercules/bare)
 set -euo pipefail
 . tests/emulator/lib.bash
 ko=$(zvmtest_ko)

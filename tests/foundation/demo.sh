@@ -13,5 +13,5 @@ shown=$(sed -n 's/^### //p' "$T/out")
 for s in "mount -o dax,ro" "statx says the file is DAX" "chroot /mnt /bin/bash"; do
 	[ "$(grep -c "^\[g[01]\] ### $s" "$T/out")" = 2 ] || fail "step '$s' not shown for both guests"
 done
-grep -qE '^g[01]: segment Rss [0-9]+ KiB, Pss [0-9]+ KiB$' "$T/out" || fail "no host-side Rss/Pss line"
+[ "$(grep -cE '^g[01]: segment Rss [0-9]+ KiB, Pss [0-9]+ KiB$' "$T/out")" = 2 ] || fail "no host-side Rss/Pss line for each guest"
 echo "ok make demo shows its $(echo "$steps" | grep -c .) build steps and both guests' steps, and finishes"

@@ -113,9 +113,13 @@ int z900_zvm_diag(U32 code, int r1, int r2, REGS *regs)
         return 1;
     }
     /* Hercules' own codes X'F00' and up raise host signals, loop or sleep in the CPU thread:
-       on z/VM they do not exist */
+       on z/VM they do not exist (and X'F08', which Hercules allows in problem state, is as
+       privileged as every other DIAGNOSE) */
     if (code >= 0xF00)
+    {
+        PRIV_CHECK(regs);
         ARCH_DEP(program_interrupt)(regs, PGM_SPECIFICATION_EXCEPTION);
+    }
     return 0;
 }
 

@@ -38,6 +38,8 @@ static const char *zvm_herc_userid(void)
 /* ZVMSEGS DIR [USERID NAME]: configuration statement only */
 int zvmsegs_cmd(int argc, char *argv[], char *cmdline)
 {
+    int i;
+
     UNREFERENCED(cmdline);
     if (!(argc == 2 || (argc == 4 && !strcasecmp(argv[2], "USERID") && strlen(argv[3]) <= 8)))
     {
@@ -47,6 +49,9 @@ int zvmsegs_cmd(int argc, char *argv[], char *cmdline)
     free(zvm_herc.dir);
     zvm_herc.dir = strdup(argv[1]);
     snprintf(zvm_herc.userid, sizeof(zvm_herc.userid), "%s", argc == 4 ? argv[3] : "LINUX01");
+    /* CP user ids are upper case (QUERY USERID and STSI's VM name alike) */
+    for (i = 0; zvm_herc.userid[i]; i++)
+        zvm_herc.userid[i] = toupper((unsigned char)zvm_herc.userid[i]);
     return 0;
 }
 
@@ -61,14 +66,16 @@ static bool zvm_herc_map_seg(struct zvm_seg *seg, const struct zvm_map *m, int n
         int flags = (m[i].shared ? MAP_SHARED : MAP_PRIVATE) | MAP_FIXED;
         void *want = sysblk.mainstor + m[i].addr;
 
-        if (m[i].addr + m[i].len > zvm_herc.space
-         || mmap(want, m[i].len, prot, flags, m[i].fd, m[i].offset) != want)
+        int outside = m[i].addr + m[i].len > zvm_herc.space;
+
+        if (outside || mmap(want, m[i].len, prot, flags, m[i].fd, m[i].offset) != want)
         {
             logmsg("HHCZV002E zvm: %s: mapping range %d: %s\n", seg->def.name, i,
-                   m[i].addr + m[i].len > zvm_herc.space ? "above the reserved space" : strerror(errno));
+                   outside ? "above the reserved space" : strerror(errno));
             for (j = i; j < n; j++)
                 close(m[j].fd);
-            zvm_herc_unmap_ranges(m, i);
+            /* a failed MAP_FIXED may have unmapped part of range i already */
+            zvm_herc_unmap_ranges(m, outside ? i : i + 1);
             return false;
         }
         close(m[i].fd);
@@ -80,16 +87,23 @@ static bool zvm_herc_map_seg(struct zvm_seg *seg, const struct zvm_map *m, int n
     return true;
 }
 
-/* The ranges back to reserved, inaccessible space */
+/* The ranges back to reserved, inaccessible space; Hercules' 8 KiB of read/write slack above
+   guest storage (config_storage allocates mainsize + 8192) back to read/write */
 static void zvm_herc_unmap_ranges(const struct zvm_map *m, int n)
 {
+    U64 slack_end = sysblk.mainsize + 8192;
     int i;
 
     for (i = 0; i < n; i++)
+    {
         if (mmap(sysblk.mainstor + m[i].addr, m[i].len, PROT_NONE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
             logmsg("HHCZV003E zvm: unmapping %llX: %s\n", (unsigned long long)m[i].addr,
                    strerror(errno));
+        if (m[i].addr < slack_end)
+            mprotect(sysblk.mainstor + m[i].addr, MIN(m[i].len, slack_end - m[i].addr),
+                     PROT_READ | PROT_WRITE);
+    }
 }
 
 /* Locked, no CPU holding a translation of it (z900_zvm_unmap_seg) */

@@ -145,13 +145,16 @@ HOOKS = [
      "#ifdef CONFIG_S390_CCW_VIRTIO\n#include \"hw/s390x/zvm-cp.h\"\n#endif\n",
      "Declaration of zvm_frame_readonly."),
     ("target/s390x/mmu_helper.c",
-     "        mmu_handle_skey(*raddr, rw, flags);\n    }\n    return 0;\n}\n",
-     "        mmu_handle_skey(*raddr, rw, flags);\n"
+     "        *raddr = mmu_real2abs(env, *raddr);\n\n"
+     "        if (!mmu_absolute_addr_valid(*raddr, rw == MMU_DATA_STORE)) {\n",
+     "        *raddr = mmu_real2abs(env, *raddr);\n\n"
      "#ifdef CONFIG_S390_CCW_VIRTIO\n"
      "        /*\n"
      "         * z/VM write-protects the pages of SR/SC/ER segments loaded shared:\n"
-     "         * a store is a PROTECTION exception, not silently dropped like a ROM\n"
-     "         * write. Never cache such a frame writable in the TLB.\n"
+     "         * a store is a PROTECTION exception, neither dropped like a ROM write\n"
+     "         * nor the ADDRESSING exception QEMU gives a store into read-only RAM\n"
+     "         * (mmu_absolute_addr_valid below), so this comes first. Never cache such\n"
+     "         * a frame writable in the TLB (mmu_handle_skey only clears PAGE_WRITE).\n"
      "         */\n"
      "        if (unlikely(zvm_frame_readonly(*raddr))) {\n"
      "            *flags &= ~PAGE_WRITE;\n"
@@ -162,11 +165,12 @@ HOOKS = [
      "            }\n"
      "        }\n"
      "#endif\n"
-     "    }\n    return 0;\n}\n",
-     "Faithful SR protection (design doc 5.5)."),
+     "        if (!mmu_absolute_addr_valid(*raddr, rw == MMU_DATA_STORE)) {\n",
+     "Faithful SR protection (design doc 5.5), before the validity check a store fails."),
     ("target/s390x/mmu_helper.c",
-     "    mmu_handle_skey(*addr, rw, flags);\n    return 0;\n}\n",
-     "    mmu_handle_skey(*addr, rw, flags);\n"
+     "    *addr = mmu_real2abs(env, raddr & TARGET_PAGE_MASK);\n\n"
+     "    if (!mmu_absolute_addr_valid(*addr, rw == MMU_DATA_STORE)) {\n",
+     "    *addr = mmu_real2abs(env, raddr & TARGET_PAGE_MASK);\n\n"
      "#ifdef CONFIG_S390_CCW_VIRTIO\n"
      "    /* same write protection for real-mode (MMU_REAL_IDX) accesses */\n"
      "    if (unlikely(zvm_frame_readonly(*addr))) {\n"
@@ -177,7 +181,7 @@ HOOKS = [
      "        }\n"
      "    }\n"
      "#endif\n"
-     "    return 0;\n}\n",
+     "    if (!mmu_absolute_addr_valid(*addr, rw == MMU_DATA_STORE)) {\n",
      "Real-address accesses (STURA etc.) go through mmu_translate_real."),
 ]
 

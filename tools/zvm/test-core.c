@@ -300,9 +300,12 @@ static void test_cp(struct cpu *c)
     cc = diag8(c, "CP  FROB", 4096, resp);
     CHECK(cc == 0 && c->regs[4] == 1 && !strcmp(resp, "HCPCMD001E Unknown CP command: FROB"),
           "unknown command: rc %lu '%s'", (unsigned long)c->regs[4], resp);
+    cc = diag8(c, "QUERY CPLEVEL", 4096, resp);
+    size_t full = strlen(resp);
     cc = diag8(c, "QUERY CPLEVEL", 10, resp);
-    CHECK(cc == 1 && c->regs[5] > 0 && !strcmp(resp, "z/VM Versi"),
-          "a short buffer: cc %d, %lu bytes left over, '%s'", cc, (unsigned long)c->regs[5], resp);
+    CHECK(cc == 1 && c->regs[5] == full - 10 && !strcmp(resp, "z/VM Versi"),
+          "a short buffer: cc %d, %lu bytes left over of %zu, '%s'", cc,
+          (unsigned long)c->regs[5], full, resp);
     cc = diag8(c, "SAVESEG NOSKEL", 4096, resp);
     CHECK(cc == 0 && c->regs[4] == 44, "SAVESEG without DEFSEG: rc %lu", (unsigned long)c->regs[4]);
     cc = diag8(c, "DEFSEG BAD 100-17F SR 181-1FF SR", 4096, resp);
@@ -442,7 +445,7 @@ static void test_live(struct cpu *c)
         bad |= write(c2p[1], "l", 1) != 1;
         bad |= read(p2c[0], &x, 1) != 1;            /* the parent has looked */
         bad |= diag64(c, 0x08, "SWSEG") != 0;
-        _exit(bad);
+        _exit(bad || failures);
     }
     CHECK(read(c2p[0], &x, 1) == 1, "the child's load");
     cc = diag64(c, 0x20, "SWSEG");
@@ -471,6 +474,18 @@ static void test_live(struct cpu *c)
     close(p2c[0]), close(p2c[1]), close(c2p[0]), close(c2p[1]);
 }
 
+static int open_fds(void)
+{
+    char path[64];
+    int n = 0;
+
+    for (int fd = 0; fd < 1024; fd++) {
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        n += access(path, F_OK) == 0;
+    }
+    return n;
+}
+
 int main(int argc, char **argv)
 {
     struct cpu c = { .mask = UINT64_MAX };
@@ -495,6 +510,8 @@ int main(int argc, char **argv)
     setenv("ZVM_TEST_FAULTS", "load:FAILS=77@1", 1);
     CHECK(zvm_core_init(dir, STORAGE, "testuser", &ops, err, sizeof(err)), "init: %s", err);
 
+    int fds = open_fds();
+
     test_header();
     test_cp(&c);
     test_load(&c);
@@ -507,6 +524,7 @@ int main(int argc, char **argv)
     lock(&c);
     zvm_purge_all();
     unlock(&c);
+    CHECK(open_fds() == fds, "%d file descriptors open after every purge, %d before", open_fds(), fds);
     (void)last_report;
     if (failures) {
         fprintf(stderr, "test-core: %d failed\n", failures);

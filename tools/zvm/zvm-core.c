@@ -953,10 +953,15 @@ static int zvm_load(const char *name, bool shared, uint64_t *start,
             goto fail;
         }
     }
+    /*
+     * Write protection first: no CPU may see the ranges mapped before it
+     * would see them protected (QEMU's other vCPUs run on meanwhile).
+     */
+    zvm_frames_set(m, def.nr, true);
     if (!zvm.ops->map_seg(seg, m, def.nr)) {
+        zvm_frames_set(m, def.nr, false);
         goto fail;
     }
-    zvm_frames_set(m, def.nr, true);
     *slot = seg;
     *start = zvm_def_start(&def);
     *end = *start + zvm_def_size(&def) - 1;

@@ -5,7 +5,8 @@
  *   cmd=STRING     run a CP command via DIAG 8 with a response buffer of
  *                  rlen bytes (default 4096); prints rc, length and response
  *   cmdnr=STRING   the same without a response buffer; prints rc
- *   prot=NAME      load NAME shared, try to store into it; prints the result
+ *   prot=NAME      load NAME shared, try to store into it; prints the result and
+ *                  the program-interruption code of a failed store
  *   bad=1          issue malformed DIAG 8/64 under an exception-table fixup;
  *                  prints the program-interruption code each one got
  *   iucv=1         IUCV QUERY (B2F0); prints its cc or program-interruption code
@@ -103,7 +104,7 @@ static void run_prot(void)
 	unsigned long start, end;
 	unsigned char before = 0, after = 0, val;
 	long w;
-	int type;
+	int type, code = 0;
 
 	type = segment_load(prot, SEGMENT_SHARED, &start, &end);
 	pr_info("zvmtest: prot load type=%d\n", type);
@@ -111,17 +112,20 @@ static void run_prot(void)
 		return;
 	copy_from_kernel_nofault(&before, (void *)start, 1);
 	val = before ^ 0xff;
-	/* a store into a write-protected saved segment: z/VM raises PROTECTION */
+	/* a store into a write-protected saved segment: z/VM raises PROTECTION (0x4) */
 	w = 0;
+	preempt_disable();
 	pagefault_disable();
 	__put_kernel_nofault((void *)start, &val, u8, fault);
 	goto stored;
 fault:
 	w = -EFAULT;
+	code = get_lowcore()->pgm_code;
 stored:
 	pagefault_enable();
+	preempt_enable();
 	copy_from_kernel_nofault(&after, (void *)start, 1);
-	pr_info("zvmtest: prot store=%ld unchanged=%d\n", w, before == after);
+	pr_info("zvmtest: prot store=%ld pgm=%#x unchanged=%d\n", w, code, before == after);
 	segment_unload(prot);
 }
 
