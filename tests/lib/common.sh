@@ -21,7 +21,7 @@ expect_one_host_copy() {
 		r=$1 p=$2
 		shift 2
 		[ "$r" -ge "$want" ] || fail "Rss $r KiB: less than the $want KiB the guests read is resident"
-		[ $((p * 100 / r)) -ge 45 ] && [ $((p * 100 / r)) -le 55 ] || fail "Pss $p KiB is not about half of Rss $r KiB"
+		half_charged "$r" "$p" || fail "Pss $p KiB is not about half of Rss $r KiB"
 	done
 }
 # measure_two_guests NAME [tools/vm options...] SCRIPT: boots two guests with `vm` (the caller's
