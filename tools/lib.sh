@@ -54,10 +54,10 @@ plain_kernel() { export DCSS_KERNEL=${DCSS_KERNEL-plain}; }
 scaled() { awk -v s="$1" -v f="$TIMEOUT_SCALE" 'BEGIN { t = s * f; i = int(t); print (t > i) ? i + 1 : i }'; }
 # poll SECONDS CMD...: runs CMD every 0.5 s until it succeeds (status 0) or SECONDS (scaled) have
 # passed (status 1).
+poll() { local end=$((SECONDS + $(scaled "$1"))); shift; until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.5; done; }
 # half_charged RSS PSS: a process is charged about half of what it has resident (KiB): exactly
 # two processes map those pages, one host copy (tests' expect_one_host_copy, make demo).
 half_charged() { [ "$1" -gt 0 ] && [ $(($2 * 100 / $1)) -ge 45 ] && [ $(($2 * 100 / $1)) -le 55 ]; }
-poll() { local end=$((SECONDS + $(scaled "$1"))); shift; until "$@"; do [ $SECONDS -lt $end ] || return 1; sleep 0.5; done; }
 # smaps_of PID FILE: "Rss Pss" in KiB summed over process PID's mappings of FILE (a QEMU maps a
 # loaded shared segment's NAME.seg MAP_SHARED: one host copy, Pss = Rss / number of guests).
 smaps_of() {

@@ -13,14 +13,14 @@ mkdir -p "$T/pq" "$T/ph"
 # Hercules has no disk to tell a guest the host has measured: the catalog does. Each guest keeps
 # the segment until QUERY NSS MAP lists a segment MEASURED, which the host defines then.
 for e in qemu hercules; do
-	vm --emulator "$e" --pid-dir "$T/p${e:0:1}" --timeout 1200 --env MD="$md" \
+	vm --emulator "$e" --pid-dir "$T/p${e:0:1}" --timeout 600 --env MD="$md" \
 		tests/hercules/mixed-share.guest >"$T/out-$e" 2>&1 &
 	eval "vm_$e=$!"
 done
 trap 'kill "$vm_qemu" "$vm_hercules" 2>/dev/null || true' EXIT
 _ready() { grep -q READY-TO-MEASURE "$T/out-qemu" && grep -q READY-TO-MEASURE "$T/out-hercules"; }
 _ready_or_gone() { _ready || ! kill -0 "$vm_qemu" 2>/dev/null || ! kill -0 "$vm_hercules" 2>/dev/null; }
-poll 1100 _ready_or_gone || true
+poll 500 _ready_or_gone || true
 _ready || { cat "$T/out-qemu" "$T/out-hercules"; fail "the guests did not get ready"; }
 read -r RQ PQ < <(smaps_of "$(cat "$T/pq/g0.pid")" "$SEG/MIX.seg")
 read -r RH PH < <(smaps_of "$(cat "$T/ph/g0.pid")" "$SEG/MIX.seg")
