@@ -1,8 +1,7 @@
-# The paper's point, on the host: two guests (two QEMU processes) mount the same SR DCSS
+# The paper's point, on the host: two guests (two emulator processes) mount the same SR DCSS
 # `-o dax,ro` and read a 12 MiB file from it with read(2) and through an mmap; the host holds the
-# segment's pages once (each QEMU's smaps of NAME.seg: Rss >= the file, Pss = Rss / 2) and neither
+# segment's pages once (each emulator's smaps of NAME.seg: Rss >= the file, Pss = Rss / 2) and neither
 # guest's page cache grows. tests/emulator/share-rss shows the same for plain block reads.
-# emulator: qemu (two guests synchronised through a shared virtio disk)
 set -euo pipefail
 NO_KMEMLEAK="the DAX paths of dax and workflow-ext2, which are leak-checked"
 . tests/lib/host.sh

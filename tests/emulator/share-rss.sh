@@ -1,7 +1,6 @@
-# Two guests (two QEMU processes) load the same SR segment shared and read all of it: the host
-# holds its pages once. Each QEMU maps DIR/NAME.seg MAP_SHARED, so in /proc/PID/smaps both show
+# Two guests (two emulator processes) load the same SR segment shared and read all of it: the host
+# holds its pages once. Each maps DIR/NAME.seg MAP_SHARED, so in /proc/PID/smaps both show
 # the whole segment resident (Rss) and each is charged half of it (Pss ~ Rss/2).
-# emulator: qemu (two guests synchronised through a shared virtio disk)
 set -euo pipefail
 . tests/emulator/lib.bash
 defseg BIG 20000-23FFF SR           # 64 MiB at 512 MiB

@@ -3,7 +3,6 @@
 # change without SAVESEG, and the live copy goes away with its last user. A live copy nobody holds
 # (what a QEMU that died leaves) is replaced by the next loader; after a SAVESEG, a new loader gets
 # the new version in a copy of its own while the guests still on the old version keep sharing theirs.
-# emulator: qemu (a shared virtio disk)
 set -euo pipefail
 . tests/emulator/lib.bash
 defseg SWS 20000-200FF SW
@@ -15,9 +14,7 @@ mkdir -p "$SEG/.live"
 	head -c 4096 "$SEG/SWS.seg"
 	for ((i = 0; i < 256; i++)); do l=$(printf '%-15s' "STALE:$i"); printf "$l\n%.0s" {1..256}; done
 } >"$SEG/.live/SWS.$(stat -c '%d %i' "$SEG/SWS.seg" | { read -r d i; printf '%x.%x' "$d" "$i"; })"
-truncate -s 1M "$T/disk"
-cat tests/emulator/mailbox.guest.inc tests/emulator/sw-shared.guest >"$T/guest"
-vm --guests 2 --shared-disk "$T/disk" "$T/guest"
+vm --guests 2 tests/emulator/sw-shared.guest
 # The saved version is what A saved: its store and B's, not the stores made after the save.
 for ((i = 0; i < 256; i++)); do
 	case $i in 0) t=AAA ;; 1) t=BBB ;; *) t=OLD ;; esac

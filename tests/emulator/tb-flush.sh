@@ -2,8 +2,8 @@
 # is translated from the segment's host mapping), removes the device (PURGESEG); the host saves a
 # new version whose only change is one byte of that program's machine code; the guest adds the
 # segment again and must run the new code. QEMU keys translations by ram_addr, and the new
-# mapping's RAMBlock may get the old one's, so without the flush the old code would run.
-# emulator: qemu (a shared virtio disk; QEMU's translated code)
+# mapping's RAMBlock may get the old one's, so without the flush the old code would run; Hercules
+# keeps each CPU's current instruction page (its host address) until the purge drops it.
 set -euo pipefail
 . tests/emulator/lib.bash
 mkdir -p "$T/tree"
@@ -23,16 +23,14 @@ at=$(python3 -c 'import sys; print(open(sys.argv[1], "rb").read().find(open(sys.
 cp "$T/v1" "$T/v2"
 dd if="$T/prog2" of="$T/v2" bs=1 skip="$byte" seek=$((at + byte)) count=1 conv=notrunc status=none
 [ "$(cmp -l "$T/v1" "$T/v2" | wc -l)" = 1 ] || fail "version 2 differs in more than the code byte"
-truncate -s 1M "$T/disk"
-cat tests/emulator/mailbox.guest.inc tests/emulator/tb-flush.guest >"$T/guest"
-vm --shared-disk "$T/disk" --env BYTE="$byte" "$T/guest" >"$T/out" 2>&1 &
+vm --env BYTE="$byte" tests/emulator/tb-flush.guest >"$T/out" 2>&1 &
 vmpid=$!
 trap 'kill "$vmpid" 2>/dev/null || true' EXIT
-v1_done() { [ "$(dd if="$T/disk" bs=512 count=1 status=none | head -c6)" = V1DONE ] || ! kill -0 $vmpid 2>/dev/null; }
+v1_done() { posted V1DONE || ! kill -0 $vmpid 2>/dev/null; }
 poll 900 v1_done || true
-if [ "$(dd if="$T/disk" bs=512 count=1 status=none | head -c6)" = V1DONE ]; then
+if posted V1DONE; then
 	"$DCSSCTL" --dir "$SEG" import TBF "$T/v2"
-	printf '%-511s\n' V2READY | dd of="$T/disk" bs=512 seek=1 conv=notrunc status=none
+	post V2READY
 fi
 rc=0
 wait $vmpid || rc=$?

@@ -11,6 +11,10 @@ fail() { echo "FAIL: $*" >&2; [ "$BASHPID" = "$$" ] || kill -TERM $$; exit 1; }
 pass() { echo "ok - $*"; }
 # defseg NAME RANGE TYPE [RANGE TYPE ...]   (hex pages, CP DEFSEG syntax)
 defseg() { "$DCSSCTL" --dir "$SEG" defseg "$@" >/dev/null; }
+# Signals through the catalog (the guests' side and why: tests/lib/guest.sh): post NAME defines a
+# segment the guests see in QUERY NSS MAP; posted NAME: a guest has posted NAME.
+post() { defseg "$1" 7FF00-7FFFF SR; }
+posted() { [ -e "$SEG/$1.seg" ]; }
 # expect_one_host_copy KIB RSS0 PSS0 RSS1 PSS1: both QEMUs have at least KIB of the segment
 # resident and each is charged about half of what it has (exactly these two processes map every
 # page: one host copy).
@@ -25,15 +29,14 @@ expect_one_host_copy() {
 	done
 }
 # measure_two_guests NAME [tools/vm options...] SCRIPT: boots two guests with `vm` (the caller's
-# library defines it) and a shared disk; SCRIPT prints READY-TO-MEASURE once it has read the
-# segment and keeps it until the host writes MEASURED on the disk. Meanwhile sets R0 P0 R1 P1,
-# each QEMU's "Rss Pss" (KiB) of NAME.seg; fails if the guests do not get ready or fail.
+# library defines it); SCRIPT prints READY-TO-MEASURE once it has read the segment and keeps it
+# until the host posts MEASURED. Meanwhile sets R0 P0 R1 P1, each emulator's "Rss Pss" (KiB) of
+# NAME.seg; fails if the guests do not get ready or fail.
 measure_two_guests() {
 	local name=$1 vmpid rc=0
 	shift
 	mkdir -p "$T/pids"
-	truncate -s 1M "$T/disk"
-	vm --guests 2 --pid-dir "$T/pids" --shared-disk "$T/disk" "$@" >"$T/out" 2>&1 &
+	vm --guests 2 --pid-dir "$T/pids" "$@" >"$T/out" 2>&1 &
 	vmpid=$!
 	# A failing check below must not leave the guests waiting for MEASURED.
 	_MEASURED_VM=$vmpid
@@ -44,10 +47,10 @@ measure_two_guests() {
 	_ready || { wait "$vmpid" || true; cat "$T/out"; fail "guests did not get ready"; }
 	read -r R0 P0 < <(smaps_of "$(cat "$T/pids/g0.pid")" "$SEG/$name.seg")
 	read -r R1 P1 < <(smaps_of "$(cat "$T/pids/g1.pid")" "$SEG/$name.seg")
-	printf MEASURED | dd of="$T/disk" conv=notrunc status=none
+	post MEASURED
 	wait "$vmpid" || rc=$?
 	cat "$T/out"
 	[ $rc = 0 ] || fail "guests failed"
-	echo "# QEMU g0: Rss $R0 KiB Pss $P0 KiB; QEMU g1: Rss $R1 KiB Pss $P1 KiB"
+	echo "# g0: Rss $R0 KiB Pss $P0 KiB; g1: Rss $R1 KiB Pss $P1 KiB"
 }
 . "$TOP/tests/lib/zvmtest.sh"

@@ -300,6 +300,19 @@ hasnt() {
 # cp_cmd CMD...: a CP command through vmcp (s390-tools, /dev/vmcp): its output and vmcp's error
 # line in REPLY (also shown as comments), vmcp's exit status in CP_RC (1: non-zero CP return code).
 cp_cmd() { REPLY=$(vmcp "$@" 2>&1) && CP_RC=0 || CP_RC=$?; printf '%s\n' "$REPLY" | sed 's/^/#   /'; }
+# --- signals through the segment catalog --------------------------------------------------------
+# The one channel between guests and the host that QEMU and Hercules share (Hercules has no virtio
+# disks): a signal is a saved segment NAME (1-8 letters and digits). post defines and saves it
+# (CP DEFSEG + SAVESEG of 1 MiB of this guest's own storage at 15 MiB: what it holds is of no
+# interest); the host's side is tests/lib/common.sh (post, posted); waitfor polls QUERY NSS MAP,
+# which every guest reads from the catalog.
+post() {
+	[[ $1 =~ ^[A-Z0-9]{1,8}$ ]] || die "post $1: a signal is 1-8 upper-case letters and digits"
+	vmcp DEFSEG "$1" F00-FFF SR >/dev/null && vmcp SAVESEG "$1" >/dev/null || die "post $1: CP DEFSEG/SAVESEG failed"
+}
+posted() { vmcp QUERY NSS MAP 2>/dev/null | grep -q " $1 "; }
+# waitfor NAME [SECONDS]: until NAME is posted (default 300 s, scaled), or die.
+waitfor() { poll "${2:-300}" posted "$1" || die "guest $GUEST: timed out waiting for $1"; }
 # zt ARGS...: loads tests/emulator/zvmtest.ko (tools/vm --module) with ARGS, unloads it, prints its
 # "zvmtest:" log lines (prefix stripped).
 zt() {
