@@ -10,4 +10,4 @@ rm -f "$T/d"
 # Both guests read everything, then keep the segment until the host has measured.
 measure_two_guests BIG --timeout 900 --env MD="$(export_md5 BIG)" tests/emulator/share-rss.guest
 expect_one_host_copy $((65536 * 95 / 100)) "$R0" "$P0" "$R1" "$P1"
-pass "segment pages shared by both QEMUs (Pss = Rss/2)"
+pass "segment pages shared by both emulator processes (Pss = Rss/2)"

@@ -12,7 +12,7 @@ rm -f "$T/d"
 mkdir -p "$T/pq" "$T/ph"
 # Each guest keeps the segment until the host has measured and posts MEASURED (tests/lib/guest.sh).
 for e in qemu hercules; do
-	vm --emulator "$e" --pid-dir "$T/p${e:0:1}" --timeout 600 --env MD="$md" \
+	vm --emulator "$e" --pid-dir "$T/p${e:0:1}" --timeout 700 --env MD="$md" \
 		tests/hercules/mixed-share.guest >"$T/out-$e" 2>&1 &
 	eval "vm_$e=$!"
 done

@@ -15,7 +15,7 @@ defseg() { "$DCSSCTL" --dir "$SEG" defseg "$@" >/dev/null; }
 # segment the guests see in QUERY NSS MAP; posted NAME: a guest has posted NAME.
 post() { defseg "$1" 7FF00-7FFFF SR; }
 posted() { [ -e "$SEG/$1.seg" ]; }
-# expect_one_host_copy KIB RSS0 PSS0 RSS1 PSS1: both QEMUs have at least KIB of the segment
+# expect_one_host_copy KIB RSS0 PSS0 RSS1 PSS1: both emulator processes have at least KIB of the segment
 # resident and each is charged about half of what it has (exactly these two processes map every
 # page: one host copy).
 expect_one_host_copy() {

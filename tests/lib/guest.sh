@@ -310,7 +310,8 @@ post() {
 	[[ $1 =~ ^[A-Z0-9]{1,8}$ ]] || die "post $1: a signal is 1-8 upper-case letters and digits"
 	vmcp DEFSEG "$1" F00-FFF SR >/dev/null && vmcp SAVESEG "$1" >/dev/null || die "post $1: CP DEFSEG/SAVESEG failed"
 }
-posted() { vmcp QUERY NSS MAP 2>/dev/null | grep -q " $1 "; }
+# (a signal is never cleared: each NAME is posted once per catalog)
+posted() { vmcp QUERY NSS MAP 2>/dev/null | grep -qE "^[0-9]{4} $1 +DCSS "; }
 # waitfor NAME [SECONDS]: until NAME is posted (default 300 s, scaled), or die.
 waitfor() { poll "${2:-300}" posted "$1" || die "guest $GUEST: timed out waiting for $1"; }
 # zt ARGS...: loads tests/emulator/zvmtest.ko (tools/vm --module) with ARGS, unloads it, prints its
